@@ -1,0 +1,1 @@
+"""Custom integrations, for the tests and the dev instance."""
