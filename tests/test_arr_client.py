@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 import re
 from typing import Any
@@ -62,7 +62,8 @@ def radarr_indexer(**changes: Any) -> dict[str, Any]:
 
 def sent(mocked: Any, method: str, url: str) -> list[Any]:
     """The calls made to one method and URL (query string included)."""
-    return mocked.requests.get((method, URL(url)), [])
+    calls: list[Any] = mocked.requests.get((method, URL(url)), [])
+    return calls
 
 
 def all_calls(mocked: Any) -> list[tuple[str, URL, dict[str, Any]]]:
@@ -957,11 +958,12 @@ async def test_prowlarr_wrong_shapes(
         f"{V1}/{endpoint}",
         payload={"indexers": "x"} if endpoint == "indexerstats" else {"x": 1},
     )
-    call = {
+    calls: dict[str, Callable[[], Awaitable[object]]] = {
         "indexerstatus": client.indexer_status,
         "indexerstats": client.indexer_stats,
         "applications": client.prowlarr_applications,
-    }[endpoint]
+    }
+    call = calls[endpoint]
     with pytest.raises(ArrResponseError):
         await call()
 
@@ -974,8 +976,9 @@ async def test_prowlarr_only(
 ) -> None:
     """Radarr has no indexerstatus, indexerstats or applications."""
     client = await radarr(mocked, session)
+    call: Callable[[], Awaitable[object]] = getattr(client, method)
     with pytest.raises(ArrUnsupportedError, match="only Prowlarr"):
-        await getattr(client, method)()
+        await call()
 
 
 async def test_async_context_manager(session: aiohttp.ClientSession) -> None:

@@ -52,9 +52,10 @@ async def test_load_and_unload(
     assert mock_config_entry.state is ConfigEntryState.LOADED
     assert mock_config_entry.runtime_data.status.app is ArrApp.RADARR
 
-    await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
     await hass.async_block_till_done()
-    assert mock_config_entry.state is ConfigEntryState.NOT_LOADED
+    assert hass.config_entries.async_get_entry(mock_config_entry.entry_id)
+    assert not hass.config_entries.async_loaded_entries(DOMAIN)
 
 
 @pytest.mark.parametrize(

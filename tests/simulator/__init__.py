@@ -1,0 +1,1 @@
+"""Tests for the Arr simulator (arr_simulator)."""
