@@ -1,0 +1,56 @@
+"""The integration's metadata is what Home Assistant and HACS expect."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PIL import Image
+
+ROOT = Path(__file__).parent.parent
+INTEGRATION = ROOT / "custom_components" / "ai_arr_control"
+
+
+def test_manifest() -> None:
+    """Keys in hassfest's order; what HACS requires; nothing to install."""
+    manifest = json.loads((INTEGRATION / "manifest.json").read_text())
+    keys = list(manifest)
+    assert keys[:2] == ["domain", "name"]
+    assert keys[2:] == sorted(keys[2:])
+    assert manifest["domain"] == INTEGRATION.name
+    for key in ("version", "documentation", "issue_tracker", "codeowners"):
+        assert manifest[key]
+    assert manifest["documentation"].startswith("https://")
+    assert manifest["issue_tracker"].startswith("https://")
+    assert manifest["config_flow"] is True
+    assert manifest["iot_class"] == "local_polling"
+    assert manifest["integration_type"] == "service"
+    assert manifest["requirements"] == []
+
+
+def test_hacs_json() -> None:
+    """Only keys HACS's schema allows, with the minimum Home Assistant version."""
+    hacs = json.loads((ROOT / "hacs.json").read_text())
+    assert hacs["name"] == "AI Arr Control"
+    assert hacs["homeassistant"] == "2026.10.0"
+    allowed = {
+        "name",
+        "content_in_root",
+        "zip_release",
+        "filename",
+        "hide_default_branch",
+        "country",
+        "homeassistant",
+        "hacs",
+        "persistent_directory",
+        "render_readme",
+    }
+    assert set(hacs) <= allowed
+
+
+def test_brand_icon() -> None:
+    """A 256x256 PNG icon (and its hDPI twin) in the local brand folder."""
+    with Image.open(INTEGRATION / "brand" / "icon.png") as icon:
+        assert (icon.format, icon.size) == ("PNG", (256, 256))
+    with Image.open(INTEGRATION / "brand" / "icon@2x.png") as icon:
+        assert (icon.format, icon.size) == ("PNG", (512, 512))
