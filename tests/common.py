@@ -6,6 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from custom_components.ai_arr_control.arr import ArrApp, Indexer, SystemStatus
+from custom_components.ai_arr_control.arr.const import FAMILY_FLAGS
+from homeassistant.core import HomeAssistant
+
 FIXTURES = Path(__file__).parent / "fixtures"
 API_KEY = "0123456789abcdef0123456789abcdef"
 RADARR_URL = "http://radarr.local:7878/radarr"
@@ -15,3 +19,57 @@ RADARR_V3 = f"{RADARR_URL}/api/v3"
 def load_json(name: str) -> Any:
     """Load a JSON payload shaped like the Arr apps' own, from tests/fixtures."""
     return json.loads((FIXTURES / name).read_text())
+
+
+RADARR_STATUS = SystemStatus(
+    app=ArrApp.RADARR, version="6.0.4.10291", api_version="v3", instance_name="Radarr"
+)
+
+
+def radarr_indexer(**changes: Any) -> dict[str, Any]:
+    """A Radarr indexer resource (tests/fixtures/radarr-indexer.json), changed."""
+    return {**load_json("radarr-indexer.json"), **changes}
+
+
+def radarr_indexers() -> list[Indexer]:
+    """Three indexers: a Prowlarr-synced torrent one, an RSS-and-search usenet one
+    with interactive search off, and one the user disabled."""
+    geek = radarr_indexer(
+        id=3,
+        name="GeekNZB",
+        implementation="Newznab",
+        implementationName="Newznab",
+        configContract="NewznabSettings",
+        protocol="usenet",
+        priority=10,
+        enableInteractiveSearch=False,
+        fields=[
+            {
+                "name": "baseUrl",
+                "value": "https://api.geeknzb.example",
+                "privacy": "normal",
+            },
+            {"name": "apiKey", "value": "********", "privacy": "apiKey"},
+        ],
+    )
+    retired = radarr_indexer(
+        id=5,
+        name="RetiredNZB",
+        implementation="Newznab",
+        protocol="usenet",
+        enableRss=False,
+        enableAutomaticSearch=False,
+        enableInteractiveSearch=False,
+        fields=[{"name": "baseUrl", "value": "https://retired.example"}],
+    )
+    return [
+        Indexer.from_json(resource, FAMILY_FLAGS)
+        for resource in (geek, retired, radarr_indexer())
+    ]
+
+
+def state_of(hass: HomeAssistant, entity_id: str) -> str:
+    """The state of an entity that must exist."""
+    state = hass.states.get(entity_id)
+    assert state is not None, f"{entity_id} does not exist"
+    return state.state

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from typing import Any
-from unittest.mock import Mock, patch
+from unittest.mock import MagicMock, Mock, PropertyMock, patch
 
 from aiohttp import ClientResponse
 import aioresponses.core
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
+
+from custom_components.ai_arr_control.arr import Indexer, IndexerTestResult
+from custom_components.ai_arr_control.const import DOMAIN
+from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
+from homeassistant.core import HomeAssistant
+
+from .common import API_KEY, RADARR_STATUS, RADARR_URL, radarr_indexers
 
 pytest_plugins = ["arr_simulator.pytest_plugin"]
 
@@ -43,3 +51,82 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Snapshots in Home Assistant's format."""
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Create every entity enabled, also those disabled by default."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield
+
+
+@pytest.fixture
+def mock_config_entry() -> MockConfigEntry:
+    """A Radarr entry as the config flow creates it."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Radarr",
+        entry_id="01KARRC0NTR0L0RADARR000000",
+        data={
+            CONF_URL: RADARR_URL,
+            CONF_API_KEY: API_KEY,
+            CONF_VERIFY_SSL: True,
+            "app": "Radarr",
+        },
+    )
+
+
+@pytest.fixture
+def mock_arr_client() -> Generator[MagicMock]:
+    """An Arr client answering like a healthy Radarr with three indexers.
+
+    Tests pass with a response time of 250 ms; set ``test_indexer.side_effect``
+    to script other outcomes.
+    """
+    indexers = {i.id: i for i in radarr_indexers()}
+
+    async def set_flags(indexer_id: int, flags: dict[str, bool]) -> Indexer:
+        current = indexers[indexer_id]
+        indexers[indexer_id] = Indexer.from_json(
+            {**current.resource, **flags}, tuple(current.flags)
+        )
+        return indexers[indexer_id]
+
+    async def test_indexer(indexer: Indexer) -> IndexerTestResult:
+        return IndexerTestResult(indexer.id, True, response_time=0.25)
+
+    async def list_indexers() -> list[Indexer]:
+        return list(indexers.values())
+
+    with (
+        patch(
+            "custom_components.ai_arr_control.ArrClient", autospec=True
+        ) as client_class,
+    ):
+        client = client_class.return_value
+        client.url = RADARR_URL
+        client.status = RADARR_STATUS
+        client.system_status.return_value = RADARR_STATUS
+        client.indexers.side_effect = list_indexers
+        client.health.return_value = []
+        client.test_indexer.side_effect = test_indexer
+        client.set_indexer_flags.side_effect = set_flags
+        client.stored_indexers = indexers
+        yield client
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_arr_client: MagicMock,
+) -> MockConfigEntry:
+    """The Radarr entry, set up."""
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    return mock_config_entry

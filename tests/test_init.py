@@ -1,38 +1,24 @@
-"""Tests of setting up and unloading a config entry."""
+"""Tests of setting up, unloading and removing a config entry."""
 
 from __future__ import annotations
 
-from typing import Any
+from unittest.mock import MagicMock
 
-from aioresponses import aioresponses
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.ai_arr_control.arr import ArrApp
+from custom_components.ai_arr_control.arr import (
+    ArrApp,
+    ArrAuthenticationError,
+    ArrConnectionError,
+    ArrError,
+    ArrResponseError,
+)
 from custom_components.ai_arr_control.const import DOMAIN
-from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
-
-from .common import API_KEY, RADARR_URL as BASE, RADARR_V3 as V3, load_json
-
-
-@pytest.fixture
-def mock_config_entry() -> MockConfigEntry:
-    """A Radarr entry as the config flow creates it."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Radarr",
-        data={CONF_URL: BASE, CONF_API_KEY: API_KEY, CONF_VERIFY_SSL: True},
-    )
-
-
-@pytest.fixture
-def mocked() -> Any:
-    """Intercept Home Assistant's HTTP session."""
-    with aioresponses() as mock:
-        yield mock
 
 
 async def test_integration_loads(hass: HomeAssistant) -> None:
@@ -42,40 +28,101 @@ async def test_integration_loads(hass: HomeAssistant) -> None:
 
 
 async def test_load_and_unload(
-    hass: HomeAssistant, mock_config_entry: MockConfigEntry, mocked: Any
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
 ) -> None:
-    """An answering Radarr loads; the entry unloads cleanly."""
-    mocked.get(f"{V3}/system/status", payload=load_json("radarr-system-status.json"))
-    mock_config_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
-    assert mock_config_entry.state is ConfigEntryState.LOADED
-    assert mock_config_entry.runtime_data.status.app is ArrApp.RADARR
+    """An answering Radarr loads with its service device; the entry unloads."""
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert init_integration.runtime_data.status.app is ArrApp.RADARR
+    device = device_registry.async_get_device_by_identifier(
+        (DOMAIN, init_integration.entry_id), init_integration.entry_id
+    )
+    assert device is not None
+    assert (device.name, device.model, device.sw_version, device.entry_type) == (
+        "Radarr",
+        "Radarr",
+        "6.0.4.10291",
+        dr.DeviceEntryType.SERVICE,
+    )
 
-    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()
-    assert hass.config_entries.async_get_entry(mock_config_entry.entry_id)
     assert not hass.config_entries.async_loaded_entries(DOMAIN)
 
 
 @pytest.mark.parametrize(
-    "response",
+    "error",
     [
-        {"exception": TimeoutError()},
-        {"status": 503, "payload": {"errorMessage": "Radarr is starting up"}},
-        {"status": 500, "payload": {"message": "boom"}},
+        ArrConnectionError("refused"),
+        ArrResponseError("HTTP 500"),
     ],
 )
 async def test_not_ready(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
-    mocked: Any,
-    response: dict[str, Any],
+    mock_arr_client: MagicMock,
+    error: ArrError,
 ) -> None:
-    """An app that is down or misbehaving is retried later."""
-    mocked.get(f"{V3}/system/status", **response)
-    mocked.get(f"{BASE}/api/v1/system/status", **response)
+    """An app that is down or misbehaving at start is retried later."""
+    mock_arr_client.system_status.side_effect = error
     mock_config_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_auth_failed_at_start(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, mock_arr_client: MagicMock
+) -> None:
+    """A refused key at start asks the user for a new one."""
+    mock_arr_client.system_status.side_effect = ArrAuthenticationError("401")
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
+    (flow,) = hass.config_entries.flow.async_progress()
+    assert flow["context"]["source"] == SOURCE_REAUTH
+    assert flow["step_id"] == "reauth_confirm"
+
+
+async def test_remove_entry_drops_memory(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_storage: dict[str, object],
+) -> None:
+    """Removing the entry deletes what it remembered about its indexers."""
+    init_integration.runtime_data.memory.remember(3, {"enableRss": True})
+    await hass.async_block_till_done()
+    await hass.config_entries.async_remove(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert f"{DOMAIN}.{init_integration.entry_id}" not in hass_storage
+
+
+async def test_device_removal_only_for_gone_indexers(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mock_arr_client: MagicMock,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """The user may delete a device only once its indexer is gone from the app."""
+    assert await async_setup_component(hass, "config", {})
+    from custom_components.ai_arr_control import async_remove_config_entry_device
+
+    entry_id = init_integration.entry_id
+    instance = device_registry.async_get_device_by_identifier(
+        (DOMAIN, entry_id), entry_id
+    )
+    assert instance is not None
+    assert not await async_remove_config_entry_device(hass, init_integration, instance)
+    indexer = device_registry.async_get_child_device_by_identifier(
+        (DOMAIN, f"{entry_id}_indexer_3"), entry_id
+    )
+    assert indexer is not None
+    assert not await async_remove_config_entry_device(
+        hass,
+        init_integration,
+        indexer,  # type: ignore[arg-type]
+    )
+    stale = MagicMock(identifiers={(DOMAIN, f"{entry_id}_indexer_99")})
+    assert await async_remove_config_entry_device(hass, init_integration, stale)

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import probatio
 
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import (
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
+from homeassistant.core import callback
 from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
@@ -25,20 +34,42 @@ from .arr import (
     SystemStatus,
     normalize_url,
 )
-from .const import DOMAIN, LOGGER
+from .const import (
+    CONF_HEAL_INTERVAL,
+    CONF_HEALTH_INTERVAL,
+    DEFAULT_HEAL_INTERVAL,
+    DEFAULT_HEALTH_INTERVAL,
+    DOMAIN,
+    LOGGER,
+    MAX_HEAL_INTERVAL,
+    MAX_HEALTH_INTERVAL,
+    MIN_HEAL_INTERVAL,
+    MIN_HEALTH_INTERVAL,
+)
+from .coordinator import ArrConfigEntry
+
+CONF_APP = "app"
+
+_URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+_API_KEY = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
 
 class ArrConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Add an Arr instance by URL and API key."""
+    """Add an Arr instance by URL and API key; the app is detected."""
 
     VERSION = 1
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ArrConfigEntry) -> ArrOptionsFlow:
+        """The options: how often to check and to heal."""
+        return ArrOptionsFlow()
 
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask for the URL and API key, then detect the app."""
         errors: dict[str, str] = {}
-        placeholders: dict[str, str] = {}
         if user_input is not None:
             errors, status, data = await self._async_validate(user_input)
             if status is not None:
@@ -52,21 +83,79 @@ class ArrConfigFlow(ConfigFlow, domain=DOMAIN):
                 {
                     probatio.Required(
                         CONF_URL, default=user_input.get(CONF_URL, "")
-                    ): TextSelector(TextSelectorConfig(type=TextSelectorType.URL)),
-                    probatio.Required(probatio.Secret(CONF_API_KEY)): TextSelector(
-                        TextSelectorConfig(type=TextSelectorType.PASSWORD)
-                    ),
+                    ): _URL,
+                    probatio.Required(probatio.Secret(CONF_API_KEY)): _API_KEY,
                     probatio.Required(
                         CONF_VERIFY_SSL, default=user_input.get(CONF_VERIFY_SSL, True)
                     ): bool,
                 }
             ),
             errors=errors,
-            description_placeholders=placeholders,
+        )
+
+    async def async_step_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """The API key was refused while polling: ask for the new one."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Take a new API key for the same instance."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors, status, data = await self._async_validate(
+                {**entry.data, CONF_API_KEY: user_input[CONF_API_KEY]}
+            )
+            if status is not None:
+                if status.app != entry.data.get(CONF_APP, status.app):
+                    return self.async_abort(reason="wrong_app")
+                return self.async_update_reload_and_abort(entry, data_updates=data)
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=probatio.Schema(
+                {probatio.Required(probatio.Secret(CONF_API_KEY)): _API_KEY}
+            ),
+            description_placeholders={"name": entry.title, "url": entry.data[CONF_URL]},
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Move the same instance to a new URL; its API key stays."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors, status, data = await self._async_validate(
+                {**entry.data, **user_input}
+            )
+            if status is not None:
+                if status.app != entry.data.get(CONF_APP, status.app):
+                    return self.async_abort(reason="wrong_app")
+                if data[CONF_URL] != entry.data[CONF_URL]:
+                    self._async_abort_entries_match({CONF_URL: data[CONF_URL]})
+                return self.async_update_reload_and_abort(entry, data_updates=data)
+        else:
+            user_input = dict(entry.data)
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=probatio.Schema(
+                {
+                    probatio.Required(CONF_URL, default=user_input[CONF_URL]): _URL,
+                    probatio.Required(
+                        CONF_VERIFY_SSL, default=user_input.get(CONF_VERIFY_SSL, True)
+                    ): bool,
+                }
+            ),
+            description_placeholders={"name": entry.title},
+            errors=errors,
         )
 
     async def _async_validate(
-        self, user_input: dict[str, Any]
+        self, user_input: Mapping[str, Any]
     ) -> tuple[dict[str, str], SystemStatus | None, dict[str, Any]]:
         """Connect with the given data; return form errors or the detected status."""
         data = {**user_input}
@@ -78,7 +167,7 @@ class ArrConfigFlow(ConfigFlow, domain=DOMAIN):
         try:
             status = await client.system_status()
         except ArrAuthenticationError:
-            return {CONF_API_KEY: "invalid_auth"}, None, data
+            return {"base": "invalid_auth"}, None, data
         except ArrTimeoutError:
             return {"base": "timeout_connect"}, None, data
         except ArrRedirectError:
@@ -88,8 +177,52 @@ class ArrConfigFlow(ConfigFlow, domain=DOMAIN):
         except ArrUnsupportedError:
             return {CONF_URL: "not_arr_app"}, None, data
         except Exception:  # noqa: BLE001 - the form must say something for any failure
-            LOGGER.exception("Unexpected error while adding an Arr instance")
+            LOGGER.exception("Unexpected error while connecting to an Arr instance")
             return {"base": "unknown"}, None, data
         # Keep the URL the app answers on, with a urlBase learnt from a redirect.
         data[CONF_URL] = client.url
+        data[CONF_APP] = status.app.value
         return {}, status, data
+
+
+class ArrOptionsFlow(OptionsFlowWithReload):
+    """How often indexers are tested and healed; the entry reloads on save."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show and save the intervals, in minutes."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={key: int(value) for key, value in user_input.items()}
+            )
+        options = self.config_entry.options
+        return self.async_show_form(
+            step_id="init",
+            data_schema=probatio.Schema(
+                {
+                    probatio.Required(
+                        CONF_HEALTH_INTERVAL,
+                        default=options.get(
+                            CONF_HEALTH_INTERVAL, DEFAULT_HEALTH_INTERVAL
+                        ),
+                    ): _minutes(MIN_HEALTH_INTERVAL, MAX_HEALTH_INTERVAL),
+                    probatio.Required(
+                        CONF_HEAL_INTERVAL,
+                        default=options.get(CONF_HEAL_INTERVAL, DEFAULT_HEAL_INTERVAL),
+                    ): _minutes(MIN_HEAL_INTERVAL, MAX_HEAL_INTERVAL),
+                }
+            ),
+        )
+
+
+def _minutes(minimum: int, maximum: int) -> NumberSelector:
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=minimum,
+            max=maximum,
+            step=1,
+            mode=NumberSelectorMode.BOX,
+            unit_of_measurement="min",
+        )
+    )

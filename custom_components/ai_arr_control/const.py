@@ -2,8 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 import logging
 from typing import Final
 
 DOMAIN: Final = "ai_arr_control"
 LOGGER = logging.getLogger(__package__)
+
+# Options, in minutes.
+CONF_HEALTH_INTERVAL: Final = "health_check_interval"
+CONF_HEAL_INTERVAL: Final = "heal_interval"
+DEFAULT_HEALTH_INTERVAL: Final = 30
+MIN_HEALTH_INTERVAL: Final = 5
+MAX_HEALTH_INTERVAL: Final = 24 * 60
+DEFAULT_HEAL_INTERVAL: Final = 120
+MIN_HEAL_INTERVAL: Final = 15
+MAX_HEAL_INTERVAL: Final = 24 * 60
+
+# Indexer tests run at once per instance. Each test makes the Arr app query one
+# indexer site, so the load spreads over the sites; the cap keeps the Arr app (and
+# Prowlarr behind synced indexers) from being flooded by a large instance.
+TEST_CONCURRENCY: Final = 16
+
+# Prowlarr's indexer statistics are read over this window.
+STATS_WINDOW: Final = timedelta(hours=24)

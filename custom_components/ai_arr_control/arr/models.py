@@ -201,6 +201,18 @@ class Indexer:
         """Whether the app uses it at all (any enable flag set)."""
         return any(self.flags.values())
 
+    def all_on_flags(self) -> dict[str, bool]:
+        """Every enable flag its implementation supports, switched on.
+
+        What turning an indexer on means when nobody knows the flags it had.
+        """
+        supports = {
+            "enableRss": self.resource.get("supportsRss", True),
+            "enableAutomaticSearch": self.resource.get("supportsSearch", True),
+            "enableInteractiveSearch": self.resource.get("supportsSearch", True),
+        }
+        return {key: supports.get(key, True) is not False for key in self.flags}
+
     def field_value(self, name: str) -> Any:
         """The value of one of the indexer's settings ``fields``, or None."""
         fields = self.resource.get("fields")

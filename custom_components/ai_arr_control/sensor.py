@@ -1,0 +1,166 @@
+"""Sensors: response times and counters per indexer, counts per instance."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import EntityCategory, UnitOfTime
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .arr import ArrApp
+from .coordinator import ArrConfigEntry
+from .data import IndexerHealth, InstanceHealth
+from .entity import ArrIndexerEntity, ArrInstanceEntity, async_add_indexer_entities
+
+PARALLEL_UPDATES = 0
+
+type SensorValue = float | int | datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArrIndexerSensorDescription(SensorEntityDescription):
+    """An indexer sensor and where its value comes from."""
+
+    value_fn: Callable[[IndexerHealth], SensorValue]
+    prowlarr_only: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArrInstanceSensorDescription(SensorEntityDescription):
+    """An instance sensor and where its value comes from."""
+
+    value_fn: Callable[[InstanceHealth], SensorValue]
+
+
+INDEXER_SENSORS = (
+    ArrIndexerSensorDescription(
+        key="response_time",
+        translation_key="response_time",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.MILLISECONDS,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda health: health.response_time,
+    ),
+    ArrIndexerSensorDescription(
+        key="consecutive_failures",
+        translation_key="consecutive_failures",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda health: health.consecutive_failures,
+    ),
+    ArrIndexerSensorDescription(
+        key="last_success",
+        translation_key="last_success",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda health: health.last_success,
+    ),
+    ArrIndexerSensorDescription(
+        key="blocked_until",
+        translation_key="blocked_until",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        prowlarr_only=True,
+        value_fn=lambda health: health.blocked_until,
+    ),
+    ArrIndexerSensorDescription(
+        key="queries",
+        translation_key="queries",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_registry_enabled_default=False,
+        prowlarr_only=True,
+        value_fn=lambda health: health.stats.queries if health.stats else 0,
+    ),
+    ArrIndexerSensorDescription(
+        key="failed_queries",
+        translation_key="failed_queries",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_registry_enabled_default=False,
+        prowlarr_only=True,
+        value_fn=lambda health: health.stats.failed_queries if health.stats else 0,
+    ),
+)
+
+INSTANCE_SENSORS = (
+    ArrInstanceSensorDescription(
+        key="indexers",
+        translation_key="indexers",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda health: len(health.indexers),
+    ),
+    ArrInstanceSensorDescription(
+        key="failing_indexers",
+        translation_key="failing_indexers",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda health: len(health.failing),
+    ),
+    ArrInstanceSensorDescription(
+        key="disabled_indexers",
+        translation_key="disabled_indexers",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda health: len(health.disabled),
+    ),
+    ArrInstanceSensorDescription(
+        key="last_checked",
+        translation_key="last_checked",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda health: health.last_checked,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ArrConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up the sensors of an instance and of each indexer."""
+    coordinator = entry.runtime_data.health
+    is_prowlarr = entry.runtime_data.status.app is ArrApp.PROWLARR
+    async_add_entities(
+        ArrInstanceSensor(coordinator, description) for description in INSTANCE_SENSORS
+    )
+    async_add_indexer_entities(
+        entry,
+        async_add_entities,
+        lambda indexer_id: (
+            ArrIndexerSensor(coordinator, description, indexer_id)
+            for description in INDEXER_SENSORS
+            if is_prowlarr or not description.prowlarr_only
+        ),
+    )
+
+
+class ArrInstanceSensor(ArrInstanceEntity, SensorEntity):
+    """A sensor about the whole instance."""
+
+    entity_description: ArrInstanceSensorDescription
+
+    @property
+    def native_value(self) -> SensorValue:
+        """The sensor's value."""
+        return self.entity_description.value_fn(self.coordinator.data)
+
+
+class ArrIndexerSensor(ArrIndexerEntity, SensorEntity):
+    """A sensor about one indexer."""
+
+    entity_description: ArrIndexerSensorDescription
+
+    @property
+    def native_value(self) -> SensorValue:
+        """The sensor's value."""
+        return self.entity_description.value_fn(self.indexer_health)
