@@ -76,8 +76,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArrConfigEntry) -> bool:
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: ArrConfigEntry) -> bool:
-    """Unload the entry's platforms."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    """Unload the entry's platforms and write what it remembers."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    await entry.runtime_data.memory.async_flush()
+    return unloaded
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ArrConfigEntry) -> None:

@@ -91,11 +91,12 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
         previous = self.data.indexers if self.data else {}
         try:
             indexers = await self.client.indexers()
-            checks = tuple(await self.client.health())
-            blocked, stats = await self._prowlarr_extras()
             results = await self._test(
                 [i for i in indexers if i.enabled], TEST_CONCURRENCY
             )
+            # Read after the tests, which move the app's back-off and health.
+            checks = tuple(await self.client.health())
+            blocked, stats = await self._prowlarr_extras()
         except ArrAuthenticationError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="invalid_auth"

@@ -27,6 +27,7 @@ class IndexerMemory:
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}"
         )
         self._flags: dict[int, dict[str, bool]] = {}
+        self._dirty = False
 
     async def async_load(self) -> None:
         """Read what was saved."""
@@ -53,6 +54,12 @@ class IndexerMemory:
         if self._flags.pop(indexer_id, None) is not None:
             self._save()
 
+    async def async_flush(self) -> None:
+        """Write what is pending now (before a reload reads the store again)."""
+        if self._dirty:
+            await self._store.async_save(self.as_dict())
+            self._dirty = False
+
     async def async_remove(self) -> None:
         """Delete the store with its config entry."""
         await self._store.async_remove()
@@ -62,4 +69,9 @@ class IndexerMemory:
         return {"flags": {str(k): v for k, v in self._flags.items()}}
 
     def _save(self) -> None:
-        self._store.async_delay_save(self.as_dict, SAVE_DELAY)
+        self._dirty = True
+        self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+
+    def _data_to_save(self) -> dict[str, Any]:
+        self._dirty = False
+        return self.as_dict()

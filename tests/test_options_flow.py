@@ -1,0 +1,40 @@
+"""Tests of the options flow: intervals, and the reload that applies them."""
+
+from __future__ import annotations
+
+from unittest.mock import MagicMock
+
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.ai_arr_control.const import (
+    CONF_HEAL_INTERVAL,
+    CONF_HEALTH_INTERVAL,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+
+
+async def test_options(
+    hass: HomeAssistant, init_integration: MockConfigEntry, mock_arr_client: MagicMock
+) -> None:
+    """Intervals in minutes with their defaults; saving reloads with the new ones."""
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    schema = result["data_schema"]
+    assert schema is not None
+    defaults = {str(key): key.default() for key in schema.schema}
+    assert defaults == {CONF_HEALTH_INTERVAL: 30, CONF_HEAL_INTERVAL: 120}
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_HEALTH_INTERVAL: 10.0, CONF_HEAL_INTERVAL: 60.0}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_integration.options == {
+        CONF_HEALTH_INTERVAL: 10,
+        CONF_HEAL_INTERVAL: 60,
+    }
+    assert mock_arr_client.system_status.call_count == 2
+    health = init_integration.runtime_data.health
+    assert health.update_interval is not None
+    assert health.update_interval.total_seconds() == 600
