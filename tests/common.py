@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 import json
 from pathlib import Path
 from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.ai_arr_control.arr import ArrApp, Indexer, SystemStatus
 from custom_components.ai_arr_control.arr.const import FAMILY_FLAGS
@@ -73,3 +77,18 @@ def state_of(hass: HomeAssistant, entity_id: str) -> str:
     state = hass.states.get(entity_id)
     assert state is not None, f"{entity_id} does not exist"
     return state.state
+
+
+# A little over the 30-minute health interval: the coordinator adds up to a second
+# of jitter to its schedule.
+HEALTH_INTERVAL = timedelta(minutes=30, seconds=1)
+
+
+async def next_health_check(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Let the health interval pass and the scheduled check finish."""
+    freezer.tick(HEALTH_INTERVAL)
+    async_fire_time_changed(hass)
+    # Scheduled refreshes run as background tasks.
+    await hass.async_block_till_done(wait_background_tasks=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from unittest.mock import MagicMock
 
 from freezegun.api import FrozenDateTimeFactory
@@ -33,19 +33,9 @@ from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
-from .common import load_json, radarr_indexer, state_of
+from .common import load_json, next_health_check, radarr_indexer, state_of
 
-# A little over the interval: the coordinator adds up to a second of jitter.
-INTERVAL = timedelta(minutes=30, seconds=1)
 GEEK = "binary_sensor.radarr_geeknzb_status"
-
-
-async def next_cycle(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
-    """Let 30 minutes pass: the next health check runs."""
-    freezer.tick(INTERVAL)
-    async_fire_time_changed(hass)
-    # Scheduled refreshes run as background tasks.
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 def failing(*ids: int, message: str = "Invalid API Key") -> object:
@@ -77,12 +67,12 @@ async def test_pass_fail_unavailable_recover(
     assert state_of(hass, GEEK) == STATE_OFF
 
     mock_arr_client.test_indexer.side_effect = failing(3)
-    await next_cycle(hass, freezer)
+    await next_health_check(hass, freezer)
     state = hass.states.get(GEEK)
     assert state is not None
     assert state.state == STATE_ON
     assert state.attributes["failure_message"] == "Invalid API Key"
-    await next_cycle(hass, freezer)
+    await next_health_check(hass, freezer)
     assert state_of(hass, "sensor.radarr_geeknzb_consecutive_failures") == "2"
     assert state_of(hass, "sensor.radarr_failing_indexers") == "1"
     assert state_of(hass, "sensor.radarr_geeknzb_last_successful_test") == (
@@ -91,8 +81,8 @@ async def test_pass_fail_unavailable_recover(
 
     caplog.clear()
     mock_arr_client.indexers.side_effect = ArrConnectionError("connection refused")
-    await next_cycle(hass, freezer)
-    await next_cycle(hass, freezer)
+    await next_health_check(hass, freezer)
+    await next_health_check(hass, freezer)
     assert state_of(hass, GEEK) == STATE_UNAVAILABLE
     assert state_of(hass, "sensor.radarr_indexers") == STATE_UNAVAILABLE
     # Logged once, however long it stays away.
@@ -105,7 +95,7 @@ async def test_pass_fail_unavailable_recover(
         mock_arr_client.stored_indexers.values()
     )
     mock_arr_client.test_indexer.side_effect = failing()
-    await next_cycle(hass, freezer)
+    await next_health_check(hass, freezer)
     assert state_of(hass, GEEK) == STATE_OFF
     assert state_of(hass, "sensor.radarr_geeknzb_consecutive_failures") == "0"
     recovered = [r for r in caplog.records if "recovered" in r.getMessage()]
@@ -122,7 +112,7 @@ async def test_401_while_polling_starts_reauth(
 ) -> None:
     """A key revoked in the app: the user is asked for the new one."""
     mock_arr_client.indexers.side_effect = ArrAuthenticationError("401")
-    await next_cycle(hass, freezer)
+    await next_health_check(hass, freezer)
     flows = hass.config_entries.flow.async_progress()
     assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
     assert flows[0]["context"]["entry_id"] == mock_config_entry.entry_id
@@ -134,7 +124,7 @@ async def test_401_during_tests_starts_reauth(
 ) -> None:
     """The key may also be refused half-way through the tests."""
     mock_arr_client.test_indexer.side_effect = ArrAuthenticationError("401")
-    await next_cycle(hass, freezer)
+    await next_health_check(hass, freezer)
     assert [
         f["context"]["source"] for f in hass.config_entries.flow.async_progress()
     ] == [SOURCE_REAUTH]
@@ -146,7 +136,7 @@ async def test_instance_lost_during_tests(
 ) -> None:
     """Refused connections during the tests: the instance is unreachable, no verdicts."""
     mock_arr_client.test_indexer.side_effect = ArrConnectionError("refused")
-    await next_cycle(hass, freezer)
+    await next_health_check(hass, freezer)
     assert state_of(hass, GEEK) == STATE_UNAVAILABLE
 
 
@@ -162,7 +152,7 @@ async def test_timeout_and_odd_answers_count_against_the_indexer(
         raise ArrResponseError("Unexpected HTTP 500 for indexer/test: boom", status=500)
 
     mock_arr_client.test_indexer.side_effect = test_indexer
-    await next_cycle(hass, freezer)
+    await next_health_check(hass, freezer)
     geek = hass.states.get(GEEK)
     assert geek is not None
     assert geek.state == STATE_ON
@@ -179,7 +169,7 @@ async def test_only_enabled_indexers_are_tested(
 ) -> None:
     """One test per enabled indexer per cycle; the disabled one is left alone."""
     mock_arr_client.test_indexer.reset_mock()
-    await next_cycle(hass, freezer)
+    await next_health_check(hass, freezer)
     tested = sorted(
         call.args[0].id for call in mock_arr_client.test_indexer.call_args_list
     )
@@ -199,12 +189,12 @@ async def test_indexers_appear_and_disappear(
     """New indexers get entities without a reload; deleted ones lose device and entities."""
     stored = mock_arr_client.stored_indexers
     stored[11] = Indexer.from_json(radarr_indexer(id=11, name="NewOne"), FAMILY_FLAGS)
-    await next_cycle(hass, freezer)
+    await next_health_check(hass, freezer)
     assert hass.states.get("binary_sensor.radarr_newone_status") is not None
     assert hass.states.get("switch.radarr_newone_enabled") is not None
 
     del stored[7]
-    await next_cycle(hass, freezer)
+    await next_health_check(hass, freezer)
     entry_id = mock_config_entry.entry_id
     assert (
         device_registry.async_get_child_device_by_identifier(
@@ -221,7 +211,7 @@ async def test_indexers_appear_and_disappear(
 
     # An id handed out again comes back with entities.
     stored[7] = Indexer.from_json(radarr_indexer(), FAMILY_FLAGS)
-    await next_cycle(hass, freezer)
+    await next_health_check(hass, freezer)
     assert (
         hass.states.get("binary_sensor.radarr_sometracker_prowlarr_status") is not None
     )
@@ -235,7 +225,7 @@ async def test_instance_health_checks(
     mock_arr_client.health.return_value = [
         HealthCheck.from_json(item) for item in load_json("radarr-health.json")
     ]
-    await next_cycle(hass, freezer)
+    await next_health_check(hass, freezer)
     state = hass.states.get("binary_sensor.radarr_health")
     assert state is not None
     assert state.state == STATE_ON

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from freezegun.api import FrozenDateTimeFactory
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from arr_simulator import ArrSimulator, SimulatedInstance
 from custom_components.ai_arr_control.const import DOMAIN
@@ -23,7 +18,7 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant
 
-from .common import state_of
+from .common import next_health_check, state_of
 
 pytestmark = [
     pytest.mark.usefixtures("socket_enabled"),
@@ -49,13 +44,6 @@ async def add_instance(
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     return entry
-
-
-async def next_cycle(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
-    """The next scheduled health check."""
-    freezer.tick(timedelta(minutes=30, seconds=1))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def test_radarr_cycles(
@@ -85,7 +73,7 @@ async def test_radarr_cycles(
     assert state_of(hass, "sensor.radarr_indexers") == str(len(radarr.indexers))
 
     radarr.set_indexer_fault(1, fail="Invalid API Key")
-    await next_cycle(hass, freezer)
+    await next_health_check(hass, freezer)
     geek = hass.states.get("binary_sensor.radarr_geeknzb_status")
     assert geek is not None
     assert geek.state == STATE_ON
@@ -95,12 +83,12 @@ async def test_radarr_cycles(
     assert state_of(hass, "binary_sensor.radarr_health") == STATE_ON
 
     await radarr.set_down(True)
-    await next_cycle(hass, freezer)
+    await next_health_check(hass, freezer)
     assert state_of(hass, "binary_sensor.radarr_geeknzb_status") == STATE_UNAVAILABLE
 
     await radarr.set_down(False)
     radarr.clear_indexer_fault(1)
-    await next_cycle(hass, freezer)
+    await next_health_check(hass, freezer)
     assert state_of(hass, "binary_sensor.radarr_geeknzb_status") == STATE_OFF
     assert radarr.status(1).escalation_level == 0
 
@@ -113,7 +101,7 @@ async def test_radarr_cycles(
             "fields": {"baseUrl": "https://fresh.example-nzb.test", "apiKey": "k"},
         }
     )
-    await next_cycle(hass, freezer)
+    await next_health_check(hass, freezer)
     assert hass.states.get("binary_sensor.radarr_tipsyslug_status") is None
     assert state_of(hass, "binary_sensor.radarr_freshnzb_status") == STATE_OFF
     await hass.config_entries.async_unload(entry.entry_id)
