@@ -103,20 +103,7 @@ def replay(
         ),
         pytest.param(
             {"X": "PFFFFPPP", "Y": "PFFFFPPP", "Z": "PFFFFPPP", "A": "PPPPPPPP"},
-            [
-                "2:skip X outage",
-                "2:skip Y outage",
-                "2:skip Z outage",
-                "3:skip X outage",
-                "3:skip Y outage",
-                "3:skip Z outage",
-                "4:skip X outage",
-                "4:skip Y outage",
-                "4:skip Z outage",
-                "5:skip X outage",
-                "5:skip Y outage",
-                "5:skip Z outage",
-            ],
+            [f"{check}:skip {name} outage" for check in (3, 4, 5) for name in "XYZ"],
             id="three of four failing together is an outage: nothing disabled",
         ),
         pytest.param(
