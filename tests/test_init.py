@@ -92,7 +92,7 @@ async def test_remove_entry_drops_memory(
     hass_storage: dict[str, object],
 ) -> None:
     """Removing the entry deletes what it remembered about its indexers."""
-    init_integration.runtime_data.memory.remember(3, {"enableRss": True})
+    init_integration.runtime_data.ledger.remember(3, {"enableRss": True})
     await hass.async_block_till_done()
     await hass.config_entries.async_remove(init_integration.entry_id)
     await hass.async_block_till_done()

@@ -7,8 +7,11 @@ from unittest.mock import MagicMock
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ai_arr_control.const import (
+    CONF_DRY_RUN,
+    CONF_FAILURES_TO_DISABLE,
     CONF_HEAL_INTERVAL,
     CONF_HEALTH_INTERVAL,
+    CONF_OUTAGE_PERCENT,
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -23,17 +26,37 @@ async def test_options(
     schema = result["data_schema"]
     assert schema is not None
     defaults = {str(key): key.default() for key in schema.schema}
-    assert defaults == {CONF_HEALTH_INTERVAL: 30, CONF_HEAL_INTERVAL: 120}
+    assert defaults == {
+        CONF_HEALTH_INTERVAL: 30,
+        CONF_HEAL_INTERVAL: 120,
+        CONF_FAILURES_TO_DISABLE: 2,
+        CONF_OUTAGE_PERCENT: 50,
+        CONF_DRY_RUN: False,
+    }
 
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_HEALTH_INTERVAL: 10.0, CONF_HEAL_INTERVAL: 60.0}
+        result["flow_id"],
+        {
+            CONF_HEALTH_INTERVAL: 10.0,
+            CONF_HEAL_INTERVAL: 60.0,
+            CONF_FAILURES_TO_DISABLE: 3.0,
+            CONF_OUTAGE_PERCENT: 40.0,
+            CONF_DRY_RUN: True,
+        },
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert init_integration.options == {
         CONF_HEALTH_INTERVAL: 10,
         CONF_HEAL_INTERVAL: 60,
+        CONF_FAILURES_TO_DISABLE: 3,
+        CONF_OUTAGE_PERCENT: 40,
+        CONF_DRY_RUN: True,
     }
+    heal = init_integration.runtime_data.heal
+    assert heal.update_interval is not None
+    assert heal.update_interval.total_seconds() == 3600
+    assert heal.settings.failures_to_disable == 3
     assert mock_arr_client.system_status.call_count == 2
     health = init_integration.runtime_data.health
     assert health.update_interval is not None

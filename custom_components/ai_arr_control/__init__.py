@@ -8,15 +8,38 @@ from typing import Any
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    issue_registry as ir,
+)
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
 
 from .arr import ArrAuthenticationError, ArrClient, ArrConnectionError, ArrError
-from .const import DOMAIN
-from .coordinator import ArrConfigEntry, ArrHealthCoordinator, ArrRuntimeData
-from .store import IndexerMemory
+from .const import (
+    DOMAIN,
+    ISSUE_AUTO_DISABLED,
+    ISSUE_OUTAGE,
+    ISSUE_PROWLARR_UNCONFIGURED,
+)
+from .coordinator import (
+    ArrConfigEntry,
+    ArrHealCoordinator,
+    ArrHealthCoordinator,
+    ArrRuntimeData,
+)
+from .services import async_setup_services
+from .store import IndexerLedger
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR, Platform.SWITCH]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the integration's actions."""
+    async_setup_services(hass)
+    return True
 
 
 def create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> ArrClient:
@@ -52,8 +75,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArrConfigEntry) -> bool:
             translation_placeholders={"error": str(err)},
         ) from err
 
-    memory = IndexerMemory(hass, entry.entry_id)
-    await memory.async_load()
+    ledger = IndexerLedger(hass, entry.entry_id)
+    await ledger.async_load()
     # The instance's device exists before the indexers' child devices point at it.
     dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id,
@@ -65,11 +88,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArrConfigEntry) -> bool:
         sw_version=status.version,
         configuration_url=client.url,
     )
-    health = ArrHealthCoordinator(hass, entry, client, memory)
+    health = ArrHealthCoordinator(hass, entry, client, ledger)
+    heal = ArrHealCoordinator(hass, entry, health, ledger)
     entry.runtime_data = ArrRuntimeData(
-        client=client, status=status, health=health, memory=memory
+        client=client, status=status, health=health, heal=heal, ledger=ledger
     )
     await health.async_config_entry_first_refresh()
+    # The first heal run comes one heal interval after start-up, whether or not
+    # any of its entities are enabled.
+    entry.async_on_unload(heal.async_add_listener(lambda: None))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # A boolean, because Home Assistant 2026.10 still requires one (2026.11 accepts None).
     return True
@@ -78,13 +105,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArrConfigEntry) -> bool:
 async def async_unload_entry(hass: HomeAssistant, entry: ArrConfigEntry) -> bool:
     """Unload the entry's platforms and write what it remembers."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
-    await entry.runtime_data.memory.async_flush()
+    await entry.runtime_data.ledger.async_flush()
     return unloaded
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ArrConfigEntry) -> None:
-    """Forget what was stored for the instance."""
-    await IndexerMemory(hass, entry.entry_id).async_remove()
+    """Forget what was stored for the instance, and its repairs issues."""
+    await IndexerLedger(hass, entry.entry_id).async_remove()
+    for issue in (ISSUE_AUTO_DISABLED, ISSUE_OUTAGE, ISSUE_PROWLARR_UNCONFIGURED):
+        ir.async_delete_issue(hass, DOMAIN, f"{issue}_{entry.entry_id}")
 
 
 async def async_remove_config_entry_device(

@@ -14,7 +14,7 @@ from homeassistant.components.binary_sensor import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import ArrConfigEntry
+from .coordinator import ArrConfigEntry, ArrHealthCoordinator
 from .data import IndexerHealth, InstanceHealth
 from .entity import ArrIndexerEntity, ArrInstanceEntity, async_add_indexer_entities
 
@@ -85,7 +85,9 @@ async def async_setup_entry(
     )
 
 
-class ArrInstanceBinarySensor(ArrInstanceEntity, BinarySensorEntity):
+class ArrInstanceBinarySensor(
+    ArrInstanceEntity[ArrHealthCoordinator], BinarySensorEntity
+):
     """A binary sensor about the whole instance."""
 
     entity_description: ArrInstanceBinarySensorDescription

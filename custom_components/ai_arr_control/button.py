@@ -6,14 +6,16 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import ArrConfigEntry
+from .coordinator import ArrConfigEntry, ArrHealCoordinator, ArrHealthCoordinator
 from .entity import ArrInstanceEntity
+from .helpers import arr_errors
 
 PARALLEL_UPDATES = 1
 
 TEST_INDEXERS = ButtonEntityDescription(
     key="test_indexers", translation_key="test_indexers"
 )
+HEAL_NOW = ButtonEntityDescription(key="heal_now", translation_key="heal_now")
 
 
 async def async_setup_entry(
@@ -27,9 +29,18 @@ async def async_setup_entry(
     )
 
 
-class ArrTestIndexersButton(ArrInstanceEntity, ButtonEntity):
+class ArrTestIndexersButton(ArrInstanceEntity[ArrHealthCoordinator], ButtonEntity):
     """Test every enabled indexer now instead of at the next scheduled check."""
 
     async def async_press(self) -> None:
         """Run a health check."""
         await self.coordinator.async_request_refresh()
+
+
+class ArrHealNowButton(ArrInstanceEntity[ArrHealCoordinator], ButtonEntity):
+    """Run the heal now, even with auto-heal off (a dry run if that option is on)."""
+
+    async def async_press(self) -> None:
+        """Heal now."""
+        with arr_errors(self.hass, self.coordinator.config_entry):
+            await self.coordinator.async_heal_now()

@@ -35,10 +35,15 @@ from .arr import (
     normalize_url,
 )
 from .const import (
+    CONF_DRY_RUN,
+    CONF_FAILURES_TO_DISABLE,
     CONF_HEAL_INTERVAL,
     CONF_HEALTH_INTERVAL,
+    CONF_OUTAGE_PERCENT,
+    DEFAULT_FAILURES_TO_DISABLE,
     DEFAULT_HEAL_INTERVAL,
     DEFAULT_HEALTH_INTERVAL,
+    DEFAULT_OUTAGE_PERCENT,
     DOMAIN,
     LOGGER,
     MAX_HEAL_INTERVAL,
@@ -194,7 +199,10 @@ class ArrOptionsFlow(OptionsFlowWithReload):
         """Show and save the intervals, in minutes."""
         if user_input is not None:
             return self.async_create_entry(
-                data={key: int(value) for key, value in user_input.items()}
+                data={
+                    key: value if isinstance(value, bool) else int(value)
+                    for key, value in user_input.items()
+                }
             )
         options = self.config_entry.options
         return self.async_show_form(
@@ -211,6 +219,33 @@ class ArrOptionsFlow(OptionsFlowWithReload):
                         CONF_HEAL_INTERVAL,
                         default=options.get(CONF_HEAL_INTERVAL, DEFAULT_HEAL_INTERVAL),
                     ): _minutes(MIN_HEAL_INTERVAL, MAX_HEAL_INTERVAL),
+                    probatio.Required(
+                        CONF_FAILURES_TO_DISABLE,
+                        default=options.get(
+                            CONF_FAILURES_TO_DISABLE, DEFAULT_FAILURES_TO_DISABLE
+                        ),
+                    ): NumberSelector(
+                        NumberSelectorConfig(
+                            min=1, max=10, step=1, mode=NumberSelectorMode.BOX
+                        )
+                    ),
+                    probatio.Required(
+                        CONF_OUTAGE_PERCENT,
+                        default=options.get(
+                            CONF_OUTAGE_PERCENT, DEFAULT_OUTAGE_PERCENT
+                        ),
+                    ): NumberSelector(
+                        NumberSelectorConfig(
+                            min=10,
+                            max=100,
+                            step=5,
+                            mode=NumberSelectorMode.SLIDER,
+                            unit_of_measurement="%",
+                        )
+                    ),
+                    probatio.Required(
+                        CONF_DRY_RUN, default=options.get(CONF_DRY_RUN, False)
+                    ): bool,
                 }
             ),
         )

@@ -26,3 +26,23 @@ TEST_CONCURRENCY: Final = 16
 
 # Prowlarr's indexer statistics are read over this window.
 STATS_WINDOW: Final = timedelta(hours=24)
+
+# Heal options.
+CONF_FAILURES_TO_DISABLE: Final = "failures_to_disable"
+CONF_OUTAGE_PERCENT: Final = "outage_percent"
+CONF_DRY_RUN: Final = "dry_run"
+DEFAULT_FAILURES_TO_DISABLE: Final = 2
+DEFAULT_OUTAGE_PERCENT: Final = 50
+# Fewer failing indexers than this are never taken for an outage.
+OUTAGE_MIN_FAILING: Final = 3
+
+# Events for automations.
+EVENT_INDEXER_FAILED: Final = f"{DOMAIN}_indexer_failed"
+EVENT_INDEXER_RECOVERED: Final = f"{DOMAIN}_indexer_recovered"
+EVENT_INDEXER_DISABLED: Final = f"{DOMAIN}_indexer_disabled"
+EVENT_INDEXER_ENABLED: Final = f"{DOMAIN}_indexer_enabled"
+
+# Repairs issues, one of each per instance (suffixed with the entry id).
+ISSUE_AUTO_DISABLED: Final = "auto_disabled"
+ISSUE_OUTAGE: Final = "outage"
+ISSUE_PROWLARR_UNCONFIGURED: Final = "prowlarr_unconfigured"

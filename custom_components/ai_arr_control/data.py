@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .arr import HealthCheck, Indexer, IndexerStats
+from .heal import HealPlan
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,6 +41,9 @@ class InstanceHealth:
     # The app's own failing health checks (GET /health).
     checks: tuple[HealthCheck, ...] = ()
     last_checked: datetime | None = None
+    # Prowlarr only: the URLs the apps reach this Prowlarr at (its applications'
+    # "Prowlarr Server"), to recognise the indexers it synced into them.
+    prowlarr_urls: frozenset[str] = frozenset()
 
     @property
     def failing(self) -> list[IndexerHealth]:
@@ -50,3 +54,12 @@ class InstanceHealth:
     def disabled(self) -> list[IndexerHealth]:
         """Indexers with every enable flag off."""
         return [i for i in self.indexers.values() if not i.indexer.enabled]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HealRun:
+    """What the last heal run decided, and whether it carried it out."""
+
+    at: datetime
+    plan: HealPlan
+    dry_run: bool

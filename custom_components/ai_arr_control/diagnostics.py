@@ -44,7 +44,7 @@ async def async_get_config_entry_diagnostics(
             "checks": [asdict(check) for check in health.checks],
             "indexers": [_indexer(i) for i in health.indexers.values()],
         },
-        "memory": runtime.memory.as_dict(),
+        "ledger": runtime.ledger.as_dict(),
     }
 
 

@@ -12,17 +12,24 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
-from .coordinator import ArrConfigEntry, ArrHealthCoordinator, indexer_identifier
+from .coordinator import (
+    ArrConfigEntry,
+    ArrHealCoordinator,
+    ArrHealthCoordinator,
+    indexer_identifier,
+)
 from .data import IndexerHealth
 
 
-class ArrInstanceEntity(CoordinatorEntity[ArrHealthCoordinator]):
+class ArrInstanceEntity[CoordinatorT: ArrHealthCoordinator | ArrHealCoordinator](
+    CoordinatorEntity[CoordinatorT]
+):
     """An entity about a whole Arr instance, on the instance's device."""
 
     _attr_has_entity_name = True
 
     def __init__(
-        self, coordinator: ArrHealthCoordinator, description: EntityDescription
+        self, coordinator: CoordinatorT, description: EntityDescription
     ) -> None:
         """Attach the entity to the instance device."""
         super().__init__(coordinator)

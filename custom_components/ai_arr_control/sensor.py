@@ -17,7 +17,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .arr import ArrApp
-from .coordinator import ArrConfigEntry
+from .coordinator import ArrConfigEntry, ArrHealCoordinator, ArrHealthCoordinator
 from .data import IndexerHealth, InstanceHealth
 from .entity import ArrIndexerEntity, ArrInstanceEntity, async_add_indexer_entities
 
@@ -122,6 +122,30 @@ INSTANCE_SENSORS = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class ArrHealSensorDescription(SensorEntityDescription):
+    """A sensor about the instance's heal runs."""
+
+    value_fn: Callable[[ArrHealCoordinator], SensorValue]
+
+
+HEAL_SENSORS = (
+    ArrHealSensorDescription(
+        key="last_heal",
+        translation_key="last_heal",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda heal: heal.data.at if heal.data else None,
+    ),
+    ArrHealSensorDescription(
+        key="auto_disabled_indexers",
+        translation_key="auto_disabled_indexers",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda heal: len(heal.ledger.owned),
+    ),
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: ArrConfigEntry,
@@ -133,6 +157,8 @@ async def async_setup_entry(
     async_add_entities(
         ArrInstanceSensor(coordinator, description) for description in INSTANCE_SENSORS
     )
+    heal = entry.runtime_data.heal
+    async_add_entities(ArrHealSensor(heal, description) for description in HEAL_SENSORS)
     async_add_indexer_entities(
         entry,
         async_add_entities,
@@ -144,7 +170,7 @@ async def async_setup_entry(
     )
 
 
-class ArrInstanceSensor(ArrInstanceEntity, SensorEntity):
+class ArrInstanceSensor(ArrInstanceEntity[ArrHealthCoordinator], SensorEntity):
     """A sensor about the whole instance."""
 
     entity_description: ArrInstanceSensorDescription
@@ -164,3 +190,28 @@ class ArrIndexerSensor(ArrIndexerEntity, SensorEntity):
     def native_value(self) -> SensorValue:
         """The sensor's value."""
         return self.entity_description.value_fn(self.indexer_health)
+
+
+class ArrHealSensor(ArrInstanceEntity[ArrHealCoordinator], SensorEntity):
+    """A sensor about the instance's heal runs."""
+
+    entity_description: ArrHealSensorDescription
+
+    def __init__(
+        self, coordinator: ArrHealCoordinator, description: ArrHealSensorDescription
+    ) -> None:
+        """Follow the health checks too: they change what the ledger holds."""
+        super().__init__(coordinator, description)
+        self._health = coordinator.health
+
+    async def async_added_to_hass(self) -> None:
+        """Update on heal runs and on health checks."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self._health.async_add_listener(self._handle_coordinator_update)
+        )
+
+    @property
+    def native_value(self) -> SensorValue:
+        """The sensor's value."""
+        return self.entity_description.value_fn(self.coordinator)

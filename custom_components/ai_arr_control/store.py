@@ -1,4 +1,9 @@
-"""What the integration remembers about indexers across restarts."""
+"""What the integration keeps about an instance's indexers across restarts.
+
+One ``Store`` per config entry: the flags an indexer had before the user switched
+it off here, the indexers the heal run disabled (its ownership ledger, with the
+flags to put back), the indexers the user holds, and whether auto-heal is on.
+"""
 
 from __future__ import annotations
 
@@ -9,50 +14,130 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN
+from .heal import Owned
 
 STORAGE_VERSION = 1
 SAVE_DELAY = 1.0
 
 
-class IndexerMemory:
-    """The enable flags each indexer had before it was switched off here.
-
-    Turning it back on restores exactly those flags (e.g. RSS on, interactive
-    search off), also after a restart.
-    """
+class IndexerLedger:
+    """Persistent per-instance memory of who changed which indexer, and how."""
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """Prepare the store of one config entry."""
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}"
         )
-        self._flags: dict[int, dict[str, bool]] = {}
+        self._switched_off: dict[int, dict[str, bool]] = {}
+        self._owned: dict[int, Owned] = {}
+        self._names: dict[int, str] = {}
+        self._holds: set[int] = set()
+        self._auto_heal = True
         self._dirty = False
 
     async def async_load(self) -> None:
         """Read what was saved."""
         data = await self._store.async_load() or {}
-        self._flags = {
-            int(indexer_id): {str(k): bool(v) for k, v in flags.items()}
+        self._switched_off = {
+            int(indexer_id): _flags(flags)
             for indexer_id, flags in data.get("flags", {}).items()
         }
+        self._owned = {}
+        self._names = {}
+        for indexer_id, item in data.get("owned", {}).items():
+            self._owned[int(indexer_id)] = Owned(
+                flags=_flags(item["flags"]), reason=str(item.get("reason", ""))
+            )
+            self._names[int(indexer_id)] = str(item.get("name", indexer_id))
+        self._holds = {int(i) for i in data.get("holds", [])}
+        self._auto_heal = bool(data.get("auto_heal", True))
+
+    # -- the user's switch -------------------------------------------------------
 
     def flags_before_off(self, indexer_id: int) -> dict[str, bool] | None:
         """The flags to restore, or None when it was not switched off here."""
-        flags = self._flags.get(indexer_id)
+        flags = self._switched_off.get(indexer_id)
         return dict(flags) if flags is not None else None
 
     @callback
     def remember(self, indexer_id: int, flags: Mapping[str, bool]) -> None:
         """Keep the flags an indexer had before it is switched off."""
-        self._flags[indexer_id] = dict(flags)
+        self._switched_off[indexer_id] = dict(flags)
         self._save()
 
     @callback
     def forget(self, indexer_id: int) -> None:
-        """Drop what is kept for an indexer (restored, or deleted in the app)."""
-        if self._flags.pop(indexer_id, None) is not None:
+        """Drop everything kept for an indexer (e.g. deleted in the app)."""
+        changed = self._switched_off.pop(indexer_id, None) is not None
+        changed |= self._owned.pop(indexer_id, None) is not None
+        self._names.pop(indexer_id, None)
+        if indexer_id in self._holds:
+            self._holds.discard(indexer_id)
+            changed = True
+        if changed:
             self._save()
+
+    # -- holds -------------------------------------------------------------------
+
+    @property
+    def holds(self) -> frozenset[int]:
+        """Indexers the user took control of: the heal run leaves them alone."""
+        return frozenset(self._holds)
+
+    @callback
+    def hold(self, indexer_id: int) -> None:
+        """The user took control of an indexer."""
+        self._holds.add(indexer_id)
+        self._save()
+
+    @callback
+    def unhold(self, indexer_id: int) -> None:
+        """The user handed an indexer back."""
+        if indexer_id in self._holds:
+            self._holds.discard(indexer_id)
+            self._save()
+
+    # -- the heal run's ownership ------------------------------------------------
+
+    @property
+    def owned(self) -> dict[int, Owned]:
+        """Indexers the heal run disabled, with the flags to put back."""
+        return dict(self._owned)
+
+    def name_of(self, indexer_id: int) -> str:
+        """The name an owned indexer had when it was disabled."""
+        return self._names.get(indexer_id, str(indexer_id))
+
+    @callback
+    def own(self, indexer_id: int, name: str, owned: Owned) -> None:
+        """Record that the heal run disabled an indexer."""
+        self._owned[indexer_id] = owned
+        self._names[indexer_id] = name
+        self._save()
+
+    @callback
+    def release(self, indexer_id: int) -> Owned | None:
+        """The heal run no longer owns an indexer; return what it had."""
+        owned = self._owned.pop(indexer_id, None)
+        self._names.pop(indexer_id, None)
+        if owned is not None:
+            self._save()
+        return owned
+
+    # -- auto-heal ---------------------------------------------------------------
+
+    @property
+    def auto_heal(self) -> bool:
+        """Whether the heal run may change indexers on its schedule."""
+        return self._auto_heal
+
+    @callback
+    def set_auto_heal(self, on: bool) -> None:
+        """Turn auto-heal on or off."""
+        self._auto_heal = on
+        self._save()
+
+    # -- storage -----------------------------------------------------------------
 
     async def async_flush(self) -> None:
         """Write what is pending now (before a reload reads the store again)."""
@@ -65,8 +150,20 @@ class IndexerMemory:
         await self._store.async_remove()
 
     def as_dict(self) -> dict[str, Any]:
-        """The stored data, for diagnostics."""
-        return {"flags": {str(k): v for k, v in self._flags.items()}}
+        """The stored data (also shown in diagnostics)."""
+        return {
+            "flags": {str(k): v for k, v in self._switched_off.items()},
+            "owned": {
+                str(k): {
+                    "name": self._names.get(k, str(k)),
+                    "flags": dict(v.flags),
+                    "reason": v.reason,
+                }
+                for k, v in self._owned.items()
+            },
+            "holds": sorted(self._holds),
+            "auto_heal": self._auto_heal,
+        }
 
     def _save(self) -> None:
         self._dirty = True
@@ -75,3 +172,7 @@ class IndexerMemory:
     def _data_to_save(self) -> dict[str, Any]:
         self._dirty = False
         return self.as_dict()
+
+
+def _flags(flags: Mapping[str, Any]) -> dict[str, bool]:
+    return {str(key): bool(value) for key, value in flags.items()}

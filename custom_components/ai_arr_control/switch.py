@@ -5,17 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import ArrConfigEntry
-from .entity import ArrIndexerEntity, async_add_indexer_entities
+from .coordinator import ArrConfigEntry, ArrHealCoordinator
+from .entity import ArrIndexerEntity, ArrInstanceEntity, async_add_indexer_entities
 from .helpers import arr_errors
 
 # One change at a time per instance: each is a write to the Arr app.
 PARALLEL_UPDATES = 1
 
 ENABLED = SwitchEntityDescription(key="enabled", translation_key="indexer_enabled")
+AUTO_HEAL = SwitchEntityDescription(
+    key="auto_heal", translation_key="auto_heal", entity_category=EntityCategory.CONFIG
+)
 
 
 async def async_setup_entry(
@@ -25,6 +29,7 @@ async def async_setup_entry(
 ) -> None:
     """Set up a switch for each indexer."""
     coordinator = entry.runtime_data.health
+    async_add_entities([ArrAutoHealSwitch(entry.runtime_data.heal, AUTO_HEAL)])
     async_add_indexer_entities(
         entry,
         async_add_entities,
@@ -45,20 +50,51 @@ class ArrIndexerSwitch(ArrIndexerEntity, SwitchEntity):
         return self.indexer_health.indexer.enabled
 
     async def async_turn_on(self, **kwargs: Any) -> None:
-        """Restore the flags it had before it was switched off here."""
-        memory = self.coordinator.memory
+        """Restore the flags it had and hand it back to auto-heal."""
+        ledger = self.coordinator.ledger
         indexer = self.indexer_health.indexer
-        flags = memory.flags_before_off(self.indexer_id) or indexer.all_on_flags()
+        owned = ledger.owned.get(self.indexer_id)
+        flags = (
+            (dict(owned.flags) if owned else None)
+            or ledger.flags_before_off(self.indexer_id)
+            or indexer.all_on_flags()
+        )
         with arr_errors(self.hass, self.coordinator.config_entry):
             await self.coordinator.async_set_indexer_flags(self.indexer_id, flags)
-        memory.forget(self.indexer_id)
+        ledger.forget(self.indexer_id)
+        # Auto-heal counts its failures afresh from here.
+        self.coordinator.reset_failures(self.indexer_id)
 
     async def async_turn_off(self, **kwargs: Any) -> None:
-        """Turn every enable flag off, remembering how they were."""
+        """Turn every enable flag off; the user now holds it, auto-heal lets go."""
+        ledger = self.coordinator.ledger
         indexer = self.indexer_health.indexer
-        if indexer.enabled:
-            self.coordinator.memory.remember(self.indexer_id, indexer.flags)
+        owned = ledger.release(self.indexer_id)
+        if owned is not None:
+            ledger.remember(self.indexer_id, owned.flags)
+        elif indexer.enabled:
+            ledger.remember(self.indexer_id, indexer.flags)
+        ledger.hold(self.indexer_id)
         with arr_errors(self.hass, self.coordinator.config_entry):
             await self.coordinator.async_set_indexer_flags(
                 self.indexer_id, dict.fromkeys(indexer.flags, False)
             )
+
+
+class ArrAutoHealSwitch(ArrInstanceEntity[ArrHealCoordinator], SwitchEntity):
+    """Whether the heal run may disable and re-enable indexers on its schedule."""
+
+    @property
+    def is_on(self) -> bool:
+        """Whether auto-heal is on."""
+        return self.coordinator.ledger.auto_heal
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Let the heal run act on its schedule."""
+        self.coordinator.ledger.set_auto_heal(True)
+        self.async_write_ha_state()
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Stop the scheduled heal runs from changing anything."""
+        self.coordinator.ledger.set_auto_heal(False)
+        self.async_write_ha_state()

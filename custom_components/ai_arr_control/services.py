@@ -1,0 +1,115 @@
+"""Actions: test an instance's indexers now, heal it now (optionally a dry run)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import probatio
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+
+from .const import CONF_DRY_RUN, DOMAIN
+from .coordinator import ArrConfigEntry
+from .data import HealRun
+
+ATTR_CONFIG_ENTRY_ID = "config_entry_id"
+SERVICE_TEST_INDEXERS = "test_indexers"
+SERVICE_HEAL_NOW = "heal_now"
+
+_ENTRY_SCHEMA = probatio.Schema({probatio.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
+_HEAL_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        probatio.Optional(CONF_DRY_RUN, default=False): cv.boolean,
+    }
+)
+
+
+def _get_entry(call: ServiceCall) -> ArrConfigEntry:
+    entry_id = call.data[ATTR_CONFIG_ENTRY_ID]
+    entry: ArrConfigEntry | None = call.hass.config_entries.async_get_entry(entry_id)
+    if entry is None or entry.domain != DOMAIN:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_found",
+            translation_placeholders={"entry_id": entry_id},
+        )
+    if entry.state is not ConfigEntryState.LOADED:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_loaded",
+            translation_placeholders={"instance": entry.title},
+        )
+    return entry
+
+
+async def _test_indexers(call: ServiceCall) -> None:
+    entry = _get_entry(call)
+    health = entry.runtime_data.health
+    await health.async_refresh()
+    if not health.last_update_success:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="update_failed",
+            translation_placeholders={"error": str(health.last_exception)},
+        )
+
+
+async def _heal_now(call: ServiceCall) -> ServiceResponse:
+    entry = _get_entry(call)
+    run = await entry.runtime_data.heal.async_heal_now(dry_run=call.data[CONF_DRY_RUN])
+    if not run.plan.reachable:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="heal_unreachable",
+            translation_placeholders={"instance": entry.title},
+        )
+    return heal_report(run)
+
+
+def heal_report(run: HealRun) -> dict[str, Any]:
+    """What a heal run decided, as an action response."""
+    plan = run.plan
+    return {
+        "dry_run": run.dry_run,
+        "outage": plan.outage,
+        "failing": plan.failing,
+        "enabled": plan.enabled,
+        "decisions": [
+            {
+                "indexer_id": d.indexer_id,
+                "indexer": d.name,
+                "action": str(d.action),
+                "reason": d.reason,
+            }
+            for d in plan.decisions
+        ],
+        "skipped": [
+            {"indexer_id": s.indexer_id, "indexer": s.name, "reason": str(s.reason)}
+            for s in plan.skipped
+        ],
+    }
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the actions (once, whatever the number of entries)."""
+    hass.services.async_register(
+        DOMAIN, SERVICE_TEST_INDEXERS, _test_indexers, schema=_ENTRY_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_HEAL_NOW,
+        _heal_now,
+        schema=_HEAL_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
