@@ -25,7 +25,10 @@ async def async_setup_entry(
 ) -> None:
     """Set up the instance's buttons."""
     async_add_entities(
-        [ArrTestIndexersButton(entry.runtime_data.health, TEST_INDEXERS)]
+        [
+            ArrTestIndexersButton(entry.runtime_data.health, TEST_INDEXERS),
+            ArrHealNowButton(entry.runtime_data.heal, HEAL_NOW),
+        ]
     )
 
 

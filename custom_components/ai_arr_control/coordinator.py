@@ -136,10 +136,15 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
         )
         self.client = client
         self.ledger = ledger
+        # Flag writes, numbered, so that a health check that was already running
+        # does not show an indexer as it was before a write.
+        self._writes_made = 0
+        self._written: dict[int, tuple[int, Indexer]] = {}
 
     @override
     async def _async_update_data(self) -> InstanceHealth:
         previous = self.data.indexers if self.data else {}
+        started = self._writes_made
         try:
             indexers = await self.client.indexers()
             results = await self._test(
@@ -159,6 +164,14 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
                 translation_placeholders={"error": str(err)},
             ) from err
 
+        # A write made while this check ran is newer than the list it read.
+        indexers = [
+            self._written[i.id][1]
+            if i.id in self._written and self._written[i.id][0] > started
+            else i
+            for i in indexers
+        ]
+        self._written.clear()
         now = dt_util.utcnow()
         health = InstanceHealth(
             indexers={
@@ -321,6 +334,8 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
     ) -> None:
         """Set an indexer's enable flags and show the change without a test cycle."""
         updated = await self.client.set_indexer_flags(indexer_id, flags)
+        self._writes_made += 1
+        self._written[indexer_id] = (self._writes_made, updated)
         if self.data is None or indexer_id not in self.data.indexers:
             return
         indexers = dict(self.data.indexers)

@@ -1,0 +1,514 @@
+"""Healing over several checks, against the Arr simulator."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
+
+from arr_simulator import ArrSimulator, SimulatedInstance
+from arr_simulator.pytest_plugin import ArrSimulatorFactory
+from custom_components.ai_arr_control.const import (
+    DOMAIN,
+    EVENT_INDEXER_DISABLED,
+    EVENT_INDEXER_ENABLED,
+    EVENT_INDEXER_FAILED,
+    EVENT_INDEXER_RECOVERED,
+)
+from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
+from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    CONF_API_KEY,
+    CONF_URL,
+    CONF_VERIFY_SSL,
+    SERVICE_TURN_OFF,
+    SERVICE_TURN_ON,
+)
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
+
+from .common import next_health_check, state_of
+
+pytestmark = [
+    pytest.mark.usefixtures("socket_enabled"),
+    pytest.mark.freeze_time("2026-11-28 12:00:00+00:00"),
+]
+
+ALL_OFF = {
+    "ids": [1],
+    "enableRss": False,
+    "enableAutomaticSearch": False,
+    "enableInteractiveSearch": False,
+}
+ALL_ON = {
+    "ids": [1],
+    "enableRss": True,
+    "enableAutomaticSearch": True,
+    "enableInteractiveSearch": True,
+}
+
+type AddInstance = Callable[..., Awaitable[MockConfigEntry]]
+
+
+@pytest.fixture
+def add_instance(hass: HomeAssistant) -> AddInstance:
+    """Set up entries for simulated instances (all at once, like a start-up)."""
+
+    async def add(*instances: SimulatedInstance, **options: Any) -> MockConfigEntry:
+        entries = []
+        for instance in instances:
+            entry = MockConfigEntry(
+                domain=DOMAIN,
+                title=instance.config.instance_name,
+                data={
+                    CONF_URL: instance.url,
+                    CONF_API_KEY: instance.api_key,
+                    CONF_VERIFY_SSL: True,
+                    "app": instance.app,
+                },
+                options=options,
+            )
+            entry.add_to_hass(hass)
+            entries.append(entry)
+        for entry in entries:
+            if entry.state is ConfigEntryState.NOT_LOADED:
+                await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        return entries[0]
+
+    return add
+
+
+def writes(instance: SimulatedInstance) -> list[tuple[str, Any]]:
+    """The writes an instance received: (path, body)."""
+    return [(r.path, r.body) for r in instance.requests if r.method == "PUT"]
+
+
+async def heal_cycle(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """Four health checks: two hours, one scheduled heal run."""
+    for _ in range(4):
+        await next_health_check(hass, freezer)
+
+
+async def test_broken_indexer_disabled_then_restored_across_restart(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_instance: AddInstance,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Steady failure: disabled after two failures, back with its flags after a restart."""
+    radarr = arr_simulator.instance("radarr")
+    prowlarr = arr_simulator.instance("prowlarr")
+    entry = await add_instance(radarr, prowlarr)
+    disabled = async_capture_events(hass, EVENT_INDEXER_DISABLED)
+    enabled = async_capture_events(hass, EVENT_INDEXER_ENABLED)
+    failed = async_capture_events(hass, EVENT_INDEXER_FAILED)
+    radarr.set_indexer_fault(1, fail="Invalid API Key")
+    radarr.clear_requests()
+
+    await heal_cycle(hass, freezer)
+
+    assert writes(radarr) == [("/api/v3/indexer/bulk", ALL_OFF)]
+    assert not any(
+        radarr.indexers[1][k] for k in ("enableRss", "enableAutomaticSearch")
+    )
+    assert [e.data["indexer"] for e in failed] == ["GeekNZB"]
+    assert [
+        (e.data["indexer"], e.data["reason"])
+        for e in disabled
+        if e.data["instance"] == "Radarr"
+    ] == [("GeekNZB", "Invalid API Key")]
+    issue = issue_registry.async_get_issue(DOMAIN, f"auto_disabled_{entry.entry_id}")
+    assert issue is not None
+    assert issue.is_fixable
+    assert "GeekNZB" in issue.translation_placeholders["indexers"]  # type: ignore[index]
+    assert state_of(hass, "sensor.radarr_disabled_by_auto_heal") == "1"
+    assert state_of(hass, "switch.radarr_geeknzb_enabled") == "off"
+
+    # Home Assistant restarts; the ledger is what was stored.
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    stored = hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"]
+    assert stored["owned"]["1"]["flags"] == {
+        "enableRss": True,
+        "enableAutomaticSearch": True,
+        "enableInteractiveSearch": True,
+    }
+    radarr.clear_indexer_fault(1)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    radarr.clear_requests()
+
+    await heal_cycle(hass, freezer)
+
+    assert writes(radarr) == [("/api/v3/indexer/bulk", ALL_ON)]
+    assert [e.data["indexer"] for e in enabled] == ["GeekNZB"]
+    assert (
+        issue_registry.async_get_issue(DOMAIN, f"auto_disabled_{entry.entry_id}")
+        is None
+    )
+    assert state_of(hass, "switch.radarr_geeknzb_enabled") == "on"
+    # Disabled indexers are tested one by one (testall would skip them).
+    assert not [r for r in radarr.requests if r.path.endswith("/testall")]
+
+
+async def test_flapping_indexer_is_not_disabled(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_instance: AddInstance,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """One failure, then a pass at the heal run's fresh test: left alone."""
+    radarr = arr_simulator.instance("radarr")
+    await add_instance(radarr, arr_simulator.instance("prowlarr"))
+    recovered = async_capture_events(hass, EVENT_INDEXER_RECOVERED)
+    for _ in range(3):
+        await next_health_check(hass, freezer)
+    radarr.set_indexer_fault(2, fail="Request limit reached")
+    await next_health_check(hass, freezer)
+    radarr.clear_indexer_fault(2)
+    radarr.clear_requests()
+    await heal_cycle(hass, freezer)
+    assert writes(radarr) == []
+    assert [e.data["indexer"] for e in recovered] == ["TipsySlug"]
+
+
+async def test_outage_disables_nothing(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_instance: AddInstance,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Most indexers failing together: a network problem, not broken indexers."""
+    radarr = arr_simulator.instance("radarr")
+    entry = await add_instance(radarr, arr_simulator.instance("prowlarr"))
+    for indexer_id in (1, 2, 3, 4):
+        radarr.set_indexer_fault(indexer_id, fail="Unable to connect to indexer")
+    radarr.clear_requests()
+    await heal_cycle(hass, freezer)
+    assert writes(radarr) == []
+    issue = issue_registry.async_get_issue(DOMAIN, f"outage_{entry.entry_id}")
+    assert issue is not None
+    assert issue.translation_key == "outage"
+
+    for indexer_id in (1, 2, 3, 4):
+        radarr.clear_indexer_fault(indexer_id)
+    await heal_cycle(hass, freezer)
+    assert issue_registry.async_get_issue(DOMAIN, f"outage_{entry.entry_id}") is None
+
+
+async def test_unreachable_instance(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_instance: AddInstance,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """The instance is down at the heal run: one issue, nothing changed."""
+    sonarr = arr_simulator.instance("sonarr")
+    entry = await add_instance(sonarr)
+    sonarr.set_indexer_fault(1, fail="boom")
+    for _ in range(3):
+        await next_health_check(hass, freezer)
+    await sonarr.set_down(True)
+    await next_health_check(hass, freezer)
+    issue = issue_registry.async_get_issue(DOMAIN, f"outage_{entry.entry_id}")
+    assert issue is not None
+    assert issue.translation_key == "unreachable"
+    await sonarr.set_down(False)
+    assert writes(sonarr) == []
+
+
+async def test_synced_indexer_healed_in_prowlarr(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_instance: AddInstance,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A failing synced indexer is disabled at its source; Full Sync does the rest."""
+    radarr = arr_simulator.instance("radarr")
+    prowlarr = arr_simulator.instance("prowlarr")
+    await add_instance(radarr, prowlarr)
+    # FilmVault fails in Radarr only (e.g. its category mapping), not in Prowlarr.
+    radarr.set_indexer_fault(
+        7,
+        fail="Query successful, but no results in the configured categories were returned",
+    )
+    radarr.clear_requests()
+    prowlarr.clear_requests()
+    await heal_cycle(hass, freezer)
+    assert not [
+        path for path, _ in writes(radarr) if "bulk" in path or path.endswith("/7")
+    ]
+    assert ("/api/v1/indexer/bulk", {"ids": [3], "enable": False}) in writes(prowlarr)
+    assert prowlarr.indexers[3]["enable"] is False
+    # Prowlarr's Full Sync turned the app-side copy off too.
+    assert radarr.indexers[7]["enableRss"] is False
+
+
+async def test_synced_indexer_without_prowlarr_is_reported(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_instance: AddInstance,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Without its Prowlarr in Home Assistant, a synced indexer is only reported."""
+    radarr = arr_simulator.instance("radarr")
+    entry = await add_instance(radarr)
+    radarr.clear_requests()
+    await heal_cycle(hass, freezer)
+    assert writes(radarr) == []
+    issue = issue_registry.async_get_issue(
+        DOMAIN, f"prowlarr_unconfigured_{entry.entry_id}"
+    )
+    assert issue is not None
+    assert "FlakyTracker (Prowlarr)" in issue.translation_placeholders["indexers"]  # type: ignore[index]
+
+
+async def test_dry_run_action_sends_nothing(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_instance: AddInstance,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """heal_now with dry_run decides and reports, and changes nothing."""
+    radarr = arr_simulator.instance("radarr")
+    entry = await add_instance(radarr, arr_simulator.instance("prowlarr"))
+    radarr.set_indexer_fault(1, fail="Invalid API Key")
+    await next_health_check(hass, freezer)
+    radarr.clear_requests()
+    response = await hass.services.async_call(
+        DOMAIN,
+        "heal_now",
+        {"config_entry_id": entry.entry_id, "dry_run": True},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    assert response["dry_run"] is True
+    decisions = {d["indexer"]: d for d in response["decisions"]}  # type: ignore[union-attr]
+    assert decisions["GeekNZB"] == {
+        "indexer_id": 1,
+        "indexer": "GeekNZB",
+        "action": "disable",
+        "reason": "Invalid API Key",
+    }
+    # The synced FlakyTracker would be disabled at its source, in Prowlarr.
+    assert decisions["FlakyTracker (Prowlarr)"]["action"] == "disable_in_prowlarr"
+    assert writes(radarr) == []
+    assert radarr.indexers[1]["enableRss"] is True
+
+
+async def test_dry_run_option(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_instance: AddInstance,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """With the dry-run option the scheduled heal runs change nothing either."""
+    radarr = arr_simulator.instance("radarr")
+    await add_instance(radarr, arr_simulator.instance("prowlarr"), dry_run=True)
+    radarr.set_indexer_fault(1, fail="Invalid API Key")
+    radarr.clear_requests()
+    await heal_cycle(hass, freezer)
+    assert writes(radarr) == []
+    assert state_of(hass, "sensor.radarr_last_heal") == "2026-11-28T14:00:04+00:00"
+
+
+async def test_user_takes_and_hands_back_control(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_instance: AddInstance,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Switched off by the user: auto-heal never turns it on; on again: handed back."""
+    radarr = arr_simulator.instance("radarr")
+    await add_instance(radarr, arr_simulator.instance("prowlarr"))
+    radarr.set_indexer_fault(1, fail="Invalid API Key")
+    await heal_cycle(hass, freezer)
+    assert radarr.indexers[1]["enableRss"] is False
+
+    # The user takes it over, and it starts passing: auto-heal leaves it off.
+    await hass.services.async_call(
+        SWITCH_DOMAIN,
+        SERVICE_TURN_OFF,
+        {ATTR_ENTITY_ID: "switch.radarr_geeknzb_enabled"},
+        blocking=True,
+    )
+    radarr.clear_indexer_fault(1)
+    radarr.clear_requests()
+    await heal_cycle(hass, freezer)
+    assert writes(radarr) == []
+    assert state_of(hass, "sensor.radarr_disabled_by_auto_heal") == "0"
+
+    # Turned on again: the original flags come back and auto-heal may act again.
+    await hass.services.async_call(
+        SWITCH_DOMAIN,
+        SERVICE_TURN_ON,
+        {ATTR_ENTITY_ID: "switch.radarr_geeknzb_enabled"},
+        blocking=True,
+    )
+    assert writes(radarr) == [("/api/v3/indexer/bulk", ALL_ON)]
+    radarr.set_indexer_fault(1, fail="Invalid API Key")
+    radarr.clear_requests()
+    await heal_cycle(hass, freezer)
+    assert writes(radarr) == [("/api/v3/indexer/bulk", ALL_OFF)]
+
+
+async def test_auto_heal_switch_and_heal_now_button(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_instance: AddInstance,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Auto-heal off: scheduled runs change nothing; Heal now still acts."""
+    radarr = arr_simulator.instance("radarr")
+    await add_instance(radarr, arr_simulator.instance("prowlarr"))
+    await hass.services.async_call(
+        SWITCH_DOMAIN,
+        SERVICE_TURN_OFF,
+        {ATTR_ENTITY_ID: "switch.radarr_auto_heal"},
+        blocking=True,
+    )
+    radarr.set_indexer_fault(1, fail="Invalid API Key")
+    radarr.clear_requests()
+    await heal_cycle(hass, freezer)
+    assert writes(radarr) == []
+    await hass.services.async_call(
+        BUTTON_DOMAIN,
+        SERVICE_PRESS,
+        {ATTR_ENTITY_ID: "button.radarr_heal_now"},
+        blocking=True,
+    )
+    assert writes(radarr) == [("/api/v3/indexer/bulk", ALL_OFF)]
+
+
+async def test_repair_re_enables_now(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_instance: AddInstance,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """The fix of the auto-disabled issue puts the indexers back at once."""
+    from custom_components.ai_arr_control.repairs import async_create_fix_flow
+
+    radarr = arr_simulator.instance("radarr")
+    entry = await add_instance(radarr, arr_simulator.instance("prowlarr"))
+    radarr.set_indexer_fault(1, fail="Invalid API Key")
+    await heal_cycle(hass, freezer)
+    issue_id = f"auto_disabled_{entry.entry_id}"
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    flow = await async_create_fix_flow(hass, issue_id, issue.data)
+    flow.hass = hass
+    result = await flow.async_step_init()
+    assert result["step_id"] == "confirm"
+    radarr.clear_requests()
+    result = await flow.async_step_confirm({})
+    assert result["type"] == "create_entry"
+    assert writes(radarr) == [("/api/v3/indexer/bulk", ALL_ON)]
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_last_enabled_indexer_is_kept(
+    hass: HomeAssistant,
+    arr_simulator_factory: ArrSimulatorFactory,
+    add_instance: AddInstance,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """An instance's only indexer keeps running, however broken."""
+    simulator = await arr_simulator_factory(
+        """
+        [[instance]]
+        name = "small"
+        app = "Sonarr"
+        api_key = "00112233445566778899aabbccddeeff"
+        [[instance.indexer]]
+        name = "Lonely"
+        implementation = "Newznab"
+        fields = { baseUrl = "https://lonely.example-nzb.test", apiKey = "k" }
+        fault = { fail = "Invalid API Key" }
+        """
+    )
+    small = simulator.instance("small")
+    await add_instance(small)
+    await heal_cycle(hass, freezer)
+    assert writes(small) == []
+
+
+async def test_actions_refuse_unknown_entries(
+    hass: HomeAssistant, arr_simulator: ArrSimulator, add_instance: AddInstance
+) -> None:
+    """Clear errors for a wrong or unloaded config entry."""
+    entry = await add_instance(arr_simulator.instance("sonarr"))
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "test_indexers", {"config_entry_id": "nope"}, blocking=True
+        )
+    assert err.value.translation_key == "entry_not_found"
+    await hass.services.async_call(
+        DOMAIN, "test_indexers", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    await hass.config_entries.async_unload(entry.entry_id)
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "heal_now", {"config_entry_id": entry.entry_id}, blocking=True
+        )
+    assert err.value.translation_key == "entry_not_loaded"
+
+
+async def test_events_and_logbook(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_instance: AddInstance,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Failed and recovered fire once per change, and read well in the logbook."""
+    from custom_components.ai_arr_control.logbook import async_describe_events
+
+    sonarr = arr_simulator.instance("sonarr")
+    await add_instance(sonarr)
+    events: list[Event[Any]] = async_capture_events(hass, EVENT_INDEXER_FAILED)
+    sonarr.set_indexer_fault(2, fail="Invalid API Key")
+    await next_health_check(hass, freezer)
+    await next_health_check(hass, freezer)
+    assert len(events) == 1
+
+    described: dict[str, Callable[[Event[Any]], dict[str, str]]] = {}
+    async_describe_events(
+        hass, lambda domain, event, fn: described.__setitem__(event, fn)
+    )
+    assert described[EVENT_INDEXER_FAILED](events[0]) == {
+        "name": "Sonarr",
+        "message": "indexer TipsySlug started failing: Invalid API Key",
+    }
+    assert set(described) == {
+        EVENT_INDEXER_FAILED,
+        EVENT_INDEXER_RECOVERED,
+        EVENT_INDEXER_DISABLED,
+        EVENT_INDEXER_ENABLED,
+    }
+
+
+def test_heal_interval_default() -> None:
+    """Two hours between heal runs unless configured."""
+    from custom_components.ai_arr_control.const import DEFAULT_HEAL_INTERVAL
+
+    assert timedelta(minutes=DEFAULT_HEAL_INTERVAL) == timedelta(hours=2)
+    assert async_fire_time_changed is not None
