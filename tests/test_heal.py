@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from freezegun.api import FrozenDateTimeFactory
 import pytest
@@ -88,6 +88,11 @@ def add_instance(hass: HomeAssistant) -> AddInstance:
         return entries[0]
 
     return add
+
+
+def report_flag(response: Any, key: str) -> Any:
+    """A top-level value of an action response."""
+    return dict(response)[key]
 
 
 def writes(instance: SimulatedInstance) -> list[tuple[str, Any]]:
@@ -300,8 +305,9 @@ async def test_dry_run_action_sends_nothing(
         return_response=True,
     )
     assert response is not None
-    assert response["dry_run"] is True
-    decisions = {d["indexer"]: d for d in response["decisions"]}  # type: ignore[union-attr]
+    assert report_flag(response, "dry_run") is True
+    report: dict[str, Any] = dict(response)
+    decisions = {d["indexer"]: d for d in report["decisions"]}
     assert decisions["GeekNZB"] == {
         "indexer_id": 1,
         "indexer": "GeekNZB",
@@ -406,7 +412,10 @@ async def test_repair_re_enables_now(
     issue_registry: ir.IssueRegistry,
 ) -> None:
     """The fix of the auto-disabled issue puts the indexers back at once."""
-    from custom_components.ai_arr_control.repairs import async_create_fix_flow
+    from custom_components.ai_arr_control.repairs import (
+        ReEnableIndexersFlow,
+        async_create_fix_flow,
+    )
 
     radarr = arr_simulator.instance("radarr")
     entry = await add_instance(radarr, arr_simulator.instance("prowlarr"))
@@ -415,7 +424,9 @@ async def test_repair_re_enables_now(
     issue_id = f"auto_disabled_{entry.entry_id}"
     issue = issue_registry.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
-    flow = await async_create_fix_flow(hass, issue_id, issue.data)
+    flow = cast(
+        "ReEnableIndexersFlow", await async_create_fix_flow(hass, issue_id, issue.data)
+    )
     flow.hass = hass
     result = await flow.async_step_init()
     assert result["step_id"] == "confirm"
