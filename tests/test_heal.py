@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import Any, cast
 
 from freezegun.api import FrozenDateTimeFactory
@@ -11,7 +10,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
-    async_fire_time_changed,
 )
 
 from arr_simulator import ArrSimulator, SimulatedInstance
@@ -35,7 +33,7 @@ from homeassistant.const import (
     SERVICE_TURN_ON,
 )
 from homeassistant.core import Event, HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 
 from .common import next_health_check, state_of
@@ -517,9 +515,68 @@ async def test_events_and_logbook(
     }
 
 
-def test_heal_interval_default() -> None:
-    """Two hours between heal runs unless configured."""
-    from custom_components.ai_arr_control.const import DEFAULT_HEAL_INTERVAL
+async def test_actions_when_the_instance_is_down(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_instance: AddInstance,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Both actions say clearly that the instance could not be reached."""
+    sonarr = arr_simulator.instance("sonarr")
+    entry = await add_instance(sonarr)
+    await sonarr.set_down(True)
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(
+            DOMAIN, "test_indexers", {"config_entry_id": entry.entry_id}, blocking=True
+        )
+    assert err.value.translation_key == "update_failed"
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "heal_now",
+            {"config_entry_id": entry.entry_id},
+            blocking=True,
+            return_response=True,
+        )
+    assert err.value.translation_key == "heal_unreachable"
+    await sonarr.set_down(False)
 
-    assert timedelta(minutes=DEFAULT_HEAL_INTERVAL) == timedelta(hours=2)
-    assert async_fire_time_changed is not None
+
+async def test_auto_heal_switch_survives_a_restart(
+    hass: HomeAssistant, arr_simulator: ArrSimulator, add_instance: AddInstance
+) -> None:
+    """Off stays off across a reload; on again lets the heal runs act."""
+    entry = await add_instance(arr_simulator.instance("sonarr"))
+    switch = "switch.sonarr_auto_heal"
+    await hass.services.async_call(
+        SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: switch}, blocking=True
+    )
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert state_of(hass, switch) == "off"
+    await hass.services.async_call(
+        SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: switch}, blocking=True
+    )
+    assert state_of(hass, switch) == "on"
+    assert entry.runtime_data.ledger.auto_heal
+
+
+async def test_repair_when_not_loaded(
+    hass: HomeAssistant, arr_simulator: ArrSimulator, add_instance: AddInstance
+) -> None:
+    """The fix flow of an instance that is not loaded ends with a clear reason."""
+    from custom_components.ai_arr_control.repairs import (
+        ReEnableIndexersFlow,
+        async_create_fix_flow,
+    )
+
+    entry = await add_instance(arr_simulator.instance("sonarr"))
+    await hass.config_entries.async_unload(entry.entry_id)
+    flow = cast(
+        "ReEnableIndexersFlow",
+        await async_create_fix_flow(hass, "x", {"entry_id": entry.entry_id}),
+    )
+    flow.hass = hass
+    result = await flow.async_step_init()
+    assert result["type"] == "abort"
+    assert result["reason"] == "not_loaded"
