@@ -21,19 +21,17 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
     async_capture_events,
     async_fire_time_changed,
 )
 
 from arr_simulator.pytest_plugin import ArrSimulatorFactory
 from custom_components.ai_arr_control.const import (
-    DOMAIN,
     EVENT_INDEXER_DISABLED,
     EVENT_INDEXER_ENABLED,
 )
-from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import Event, HomeAssistant
+from tests.common import entry_for
 
 START = "2026-11-28 00:00:00+00:00"
 CHECK = timedelta(minutes=30)
@@ -102,16 +100,7 @@ async def test_heal_scenario(
     ids = {
         resource["name"]: indexer_id for indexer_id, resource in radarr.indexers.items()
     }
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Radarr",
-        data={
-            CONF_URL: radarr.url,
-            CONF_API_KEY: radarr.api_key,
-            CONF_VERIFY_SSL: True,
-            "app": "Radarr",
-        },
-    )
+    entry = entry_for(radarr)
     entry.add_to_hass(hass)
     disabled: list[Event[Any]] = async_capture_events(hass, EVENT_INDEXER_DISABLED)
     enabled: list[Event[Any]] = async_capture_events(hass, EVENT_INDEXER_ENABLED)

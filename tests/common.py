@@ -8,10 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
+from arr_simulator import SimulatedInstance
 from custom_components.ai_arr_control.arr import ArrApp, Indexer, SystemStatus
 from custom_components.ai_arr_control.arr.const import FAMILY_FLAGS
+from custom_components.ai_arr_control.const import DOMAIN
+from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -92,3 +98,18 @@ async def next_health_check(
     async_fire_time_changed(hass)
     # Scheduled refreshes run as background tasks.
     await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def entry_for(instance: SimulatedInstance, **options: Any) -> MockConfigEntry:
+    """A config entry for a simulated instance, as the config flow creates it."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=instance.config.instance_name,
+        data={
+            CONF_URL: instance.url,
+            CONF_API_KEY: instance.api_key,
+            CONF_VERIFY_SSL: True,
+            "app": instance.app,
+        },
+        options=options,
+    )

@@ -7,18 +7,10 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from arr_simulator import ArrSimulator, SimulatedInstance
-from custom_components.ai_arr_control.const import DOMAIN
-from homeassistant.const import (
-    CONF_API_KEY,
-    CONF_URL,
-    CONF_VERIFY_SSL,
-    STATE_OFF,
-    STATE_ON,
-    STATE_UNAVAILABLE,
-)
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 
-from .common import next_health_check, state_of
+from .common import entry_for, next_health_check, state_of
 
 pytestmark = [
     pytest.mark.usefixtures("socket_enabled"),
@@ -30,16 +22,7 @@ async def add_instance(
     hass: HomeAssistant, instance: SimulatedInstance
 ) -> MockConfigEntry:
     """Set up an entry for a simulated instance."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=instance.config.instance_name,
-        data={
-            CONF_URL: instance.url,
-            CONF_API_KEY: instance.api_key,
-            CONF_VERIFY_SSL: True,
-            "app": instance.app,
-        },
-    )
+    entry = entry_for(instance)
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()

@@ -24,19 +24,12 @@ from custom_components.ai_arr_control.const import (
 from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import (
-    ATTR_ENTITY_ID,
-    CONF_API_KEY,
-    CONF_URL,
-    CONF_VERIFY_SSL,
-    SERVICE_TURN_OFF,
-    SERVICE_TURN_ON,
-)
+from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 
-from .common import next_health_check, state_of
+from .common import entry_for, next_health_check, state_of
 
 pytestmark = [
     pytest.mark.usefixtures("socket_enabled"),
@@ -66,17 +59,7 @@ def add_instance(hass: HomeAssistant) -> AddInstance:
     async def add(*instances: SimulatedInstance, **options: Any) -> MockConfigEntry:
         entries = []
         for instance in instances:
-            entry = MockConfigEntry(
-                domain=DOMAIN,
-                title=instance.config.instance_name,
-                data={
-                    CONF_URL: instance.url,
-                    CONF_API_KEY: instance.api_key,
-                    CONF_VERIFY_SSL: True,
-                    "app": instance.app,
-                },
-                options=options,
-            )
+            entry = entry_for(instance, **options)
             entry.add_to_hass(hass)
             entries.append(entry)
         for entry in entries:

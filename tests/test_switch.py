@@ -12,14 +12,10 @@ from custom_components.ai_arr_control.arr import (
     ArrAuthenticationError,
     ArrResponseError,
 )
-from custom_components.ai_arr_control.const import DOMAIN
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import (
     ATTR_ENTITY_ID,
-    CONF_API_KEY,
-    CONF_URL,
-    CONF_VERIFY_SSL,
     SERVICE_TURN_OFF,
     SERVICE_TURN_ON,
     STATE_OFF,
@@ -28,7 +24,7 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 
-from .common import state_of
+from .common import entry_for, state_of
 
 GEEK = "switch.radarr_geeknzb_enabled"
 
@@ -137,16 +133,7 @@ async def test_round_trip_against_simulator(
 ) -> None:
     """Exactly the flags go to the Arr app, and nothing else of the indexer changes."""
     radarr = arr_simulator.instance("radarr")
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Radarr",
-        data={
-            CONF_URL: radarr.url,
-            CONF_API_KEY: radarr.api_key,
-            CONF_VERIFY_SSL: True,
-            "app": "Radarr",
-        },
-    )
+    entry = entry_for(radarr)
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()

@@ -44,6 +44,7 @@ async def async_get_config_entry_diagnostics(
             "checks": [asdict(check) for check in health.checks],
             "indexers": [_indexer(i) for i in health.indexers.values()],
         },
+        "heal": asdict(runtime.heal.data) if runtime.heal.data else None,
         "ledger": runtime.ledger.as_dict(),
     }
 
