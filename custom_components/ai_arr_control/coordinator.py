@@ -580,9 +580,11 @@ class ArrHealCoordinator(DataUpdateCoordinator[HealRun | None]):
                 self.hass, self.config_entry, EVENT_INDEXER_ENABLED, indexer, "passed"
             )
         else:
-            source = self._prowlarr_for(indexer.prowlarr_link)  # type: ignore[arg-type]
-            assert source is not None
-            assert decision.prowlarr_indexer_id is not None
+            link = indexer.prowlarr_link
+            source = self._prowlarr_for(link) if link is not None else None
+            if source is None or decision.prowlarr_indexer_id is None:
+                # Its Prowlarr was unloaded since the plan was made.
+                return
             await source.runtime_data.heal.async_disable_for_app(
                 decision.prowlarr_indexer_id, self.config_entry.title, decision.reason
             )
