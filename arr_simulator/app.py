@@ -16,13 +16,14 @@ from aiohttp import web
 
 from . import reports
 from .state import (
+    HISTORY_EVENTS,
     BadRequestError,
     InstanceFaultMode,
     NotFoundError,
+    ServerError,
     ValidationFailedError,
     format_time,
     parse_time,
-    provider_test_failure,
 )
 
 if TYPE_CHECKING:
@@ -235,6 +236,7 @@ async def _api(
         if request.method != "GET":
             return web.Response(status=405)
         return web.json_response({"current": instance.api_version, "deprecated": []})
+    v5 = instance.api_version == "v5"
     prefix = f"/api/{instance.api_version}"
     if path != prefix and not path.startswith(f"{prefix}/"):
         # Wrong API version (e.g. /api/v3 on Prowlarr): no such route.
@@ -261,6 +263,9 @@ async def _api(
         if handler in (_bulk_update, _bulk_delete) and not instance.config.bulk:
             # Apps older than the bulk API have no such PUT route (§4).
             return web.Response(status=405)
+        if handler is _naming_config and v5:
+            # Sonarr v5 moved config/* to settings/*.
+            continue
         try:
             return await handler(instance, ApiRequest(request, match.groupdict(), body))
         except ValidationFailedError as err:
@@ -269,6 +274,12 @@ async def _api(
             return web.json_response({"message": str(err)}, status=400)
         except NotFoundError as err:
             return web.json_response({"message": str(err)}, status=404)
+        except ServerError as err:
+            # RadarrErrorPipeline: any other exception is a 500.
+            return web.json_response(
+                {"message": str(err), "description": f"System.Exception: {err}"},
+                status=500,
+            )
     return web.Response(status=405 if path_matched else 404)
 
 
@@ -300,13 +311,13 @@ async def _update_indexer(instance: SimulatedInstance, api: ApiRequest) -> web.R
     route_id = int(api.match["id"]) if api.match.get("id") else None
     state = instance.state
     pending = state.prepare_update(
-        route_id, api.body, force_save=api.query_flag("forceSave")
+        route_id, api.body, force_save=_skips_test(instance, api)
     )
     if pending.needs_test:
         failure = await instance.run_test(pending.resource)
         if failure is not None:
             # A failed test rejects the PUT; nothing is saved (§4).
-            return _json([provider_test_failure(failure)], status=400)
+            return _json([failure.as_json()], status=400)
     resource = state.commit_update(pending)
     return web.json_response(
         resource,
@@ -317,11 +328,11 @@ async def _update_indexer(instance: SimulatedInstance, api: ApiRequest) -> web.R
 
 async def _create_indexer(instance: SimulatedInstance, api: ApiRequest) -> web.Response:
     state = instance.state
-    pending = state.prepare_create(api.body, force_save=api.query_flag("forceSave"))
+    pending = state.prepare_create(api.body, force_save=_skips_test(instance, api))
     if pending.needs_test:
         failure = await instance.run_test(pending.resource)
         if failure is not None:
-            return _json([provider_test_failure(failure)], status=400)
+            return _json([failure.as_json()], status=400)
     resource = state.commit_create(pending)
     return web.json_response(
         resource,
@@ -330,8 +341,17 @@ async def _create_indexer(instance: SimulatedInstance, api: ApiRequest) -> web.R
     )
 
 
+def _skips_test(instance: SimulatedInstance, api: ApiRequest) -> bool:
+    """forceSave=true, or Sonarr v5's skipTesting=true (forceSave is ignored there)."""
+    if instance.api_version == "v5":
+        return api.query_flag("skipTesting")
+    return api.query_flag("forceSave")
+
+
 async def _bulk_update(instance: SimulatedInstance, api: ApiRequest) -> web.Response:
-    return _json(instance.state.bulk_update(api.body), status=202)
+    # Sonarr v5 answers the bulk editor 200 (v3: 202 Accepted).
+    status = 200 if instance.api_version == "v5" else 202
+    return _json(instance.state.bulk_update(api.body), status=status)
 
 
 async def _bulk_delete(instance: SimulatedInstance, api: ApiRequest) -> web.Response:
@@ -346,6 +366,8 @@ async def _bulk_delete(instance: SimulatedInstance, api: ApiRequest) -> web.Resp
 
 async def _delete_indexer(instance: SimulatedInstance, api: ApiRequest) -> web.Response:
     instance.state.delete_indexer(int(api.match["id"]))
+    if instance.api_version == "v5":
+        return web.Response(status=204)
     return _json({})
 
 
@@ -353,7 +375,10 @@ async def _test_indexer(instance: SimulatedInstance, api: ApiRequest) -> web.Res
     resource = instance.state.prepare_test(api.body)
     failure = await instance.run_test(resource)
     if failure is not None:
-        return _json([provider_test_failure(failure)], status=400)
+        return _json([failure.as_json()], status=400)
+    if instance.api_version == "v5":
+        # Sonarr v5: 204 without a body.
+        return web.Response(status=204)
     return _json({})
 
 
@@ -374,7 +399,11 @@ async def _test_all(instance: SimulatedInstance, api: ApiRequest) -> web.Respons
                 "validationFailures": []
                 if failure is None
                 else [
-                    {"propertyName": "", "errorMessage": failure, "severity": "error"}
+                    {
+                        "propertyName": failure.property_name,
+                        "errorMessage": failure.message,
+                        "severity": "warning" if failure.is_warning else "error",
+                    }
                 ],
             }
         )
@@ -407,6 +436,56 @@ async def _indexer_stats(instance: SimulatedInstance, api: ApiRequest) -> web.Re
             instance.state, start=start, end=end, indexer_ids=ids, protocols=protocols
         )
     )
+
+
+async def _history(instance: SimulatedInstance, api: ApiRequest) -> web.Response:
+    try:
+        page = int(api.query("page") or 1)
+        page_size = int(api.query("pageSize") or 10)
+        ids = {int(v) for v in api.request.query.getall("indexerIds", [])} or None
+    except ValueError as err:
+        raise BadRequestError(str(err)) from err
+    types = set(api.request.query.getall("eventType", [])) or None
+    names = None
+    if types is not None:
+        names = {_event_name(value) for value in types}
+    return _json(
+        reports.history_page(
+            instance.state,
+            page=page,
+            page_size=page_size,
+            indexer_ids=ids,
+            event_types=names,
+        )
+    )
+
+
+async def _history_since(instance: SimulatedInstance, api: ApiRequest) -> web.Response:
+    value = api.query("date")
+    if not value:
+        raise BadRequestError("date is required")
+    try:
+        since = parse_time(value)
+    except ValueError as err:
+        raise BadRequestError(str(err)) from err
+    event_type = api.query("eventType")
+    return _json(
+        reports.history_since(
+            instance.state,
+            since,
+            _event_name(event_type) if event_type else None,
+        )
+    )
+
+
+def _event_name(value: str) -> str:
+    """HistoryEventType from its name (any case) or its number."""
+    if value.isdigit() and int(value) < len(HISTORY_EVENTS):
+        return HISTORY_EVENTS[int(value)]
+    for name in HISTORY_EVENTS:
+        if name.lower() == value.lower():
+            return name
+    raise BadRequestError(f"The value '{value}' is not valid for eventType.")
 
 
 async def _applications(instance: SimulatedInstance, api: ApiRequest) -> web.Response:
@@ -463,6 +542,8 @@ _ROUTES: list[tuple[str, re.Pattern[str], Handler, bool | None]] = [
     ("GET", re.compile(r"/indexerstatus"), _indexer_status, True),
     ("GET", re.compile(r"/indexerstats"), _indexer_stats, True),
     ("GET", re.compile(r"/applications"), _applications, True),
+    ("GET", re.compile(r"/history"), _history, True),
+    ("GET", re.compile(r"/history/since"), _history_since, True),
     ("GET", re.compile(r"/appprofile"), _app_profiles, True),
     ("POST", re.compile(r"/command"), _command, None),
     ("GET", re.compile(r"/command/(?P<id>\d+)"), _get_command, None),

@@ -8,6 +8,8 @@ from pathlib import Path
 import tomllib
 from typing import Any
 
+from .messages import FAULT_KINDS
+
 APPS = ("Radarr", "Sonarr", "Lidarr", "Readarr", "Whisparr", "Prowlarr")
 
 # Plausible current builds; only used when a config leaves `version` out.
@@ -21,6 +23,7 @@ DEFAULT_VERSIONS = {
 }
 
 PROTOCOLS = ("usenet", "torrent")
+SYNC_LEVELS = ("disabled", "addOnly", "fullSync")
 PROWLARR_PRIVACY = ("public", "semiPrivate", "private")
 
 
@@ -32,19 +35,34 @@ class ConfigError(ValueError):
 class IndexerFault:
     """How the live test of one indexer behaves.
 
-    `fail` makes the test fail with that message, `latency` (seconds) is added to
-    every test and `hang` makes the test never answer (until the client gives up
-    or the simulator's hang cap is reached).
+    `fail` makes the test fail with that message, `kind` with the app's own text
+    for that kind of site problem (messages.FAULT_KINDS), `latency` (seconds) is
+    added to every test and `hang` makes the test never answer (until the client
+    gives up or the simulator's hang cap is reached). With `url`, the fault only
+    applies while the tested settings' baseUrl starts with it: the apps test the
+    settings in the request body, so a user who fixes the URL fixes the test.
     """
 
     fail: str | None = None
     latency: float = 0.0
     hang: bool = False
+    kind: str | None = None
+    url: str | None = None
 
     @property
     def is_clear(self) -> bool:
         """Return True when this fault changes nothing."""
-        return self.fail is None and self.latency <= 0 and not self.hang
+        return (
+            self.fail is None
+            and self.kind is None
+            and self.latency <= 0
+            and not self.hang
+        )
+
+    @property
+    def fails(self) -> bool:
+        """Return True when the test fails (with a text or a kind)."""
+        return self.fail is not None or self.kind is not None
 
 
 @dataclass(slots=True)
@@ -100,13 +118,30 @@ class InstanceConfig:
     legacy_status: bool = False
     bulk: bool = True
     prowlarr: str | None = None
+    # How the Prowlarr syncs into this app (its application's syncLevel).
+    sync_level: str = "fullSync"
+    # The download clients that exist (ids); an indexer naming another fails the
+    # shared "Download Client does not exist" rule.
+    download_clients: list[int] = field(default_factory=lambda: [1])
     indexers: list[IndexerConfig] = field(default_factory=list)
     generate: GenerateConfig | None = None
 
     @property
     def api_version(self) -> str:
-        """Return the API version the app serves ("v3" or "v1")."""
+        """Return the API version the app serves ("v3", "v1" or "v5").
+
+        A Sonarr of version 5 or newer is simulated as a build that serves only
+        /api/v5 (Sonarr.Api.V5), without the deprecated /api/v3.
+        """
+        if self.app == "Sonarr" and self.major_version >= 5:
+            return "v5"
         return "v3" if self.app in ("Radarr", "Sonarr", "Whisparr") else "v1"
+
+    @property
+    def major_version(self) -> int:
+        """Return the first number of the version (0 when it has none)."""
+        head = self.version.split(".", 1)[0]
+        return int(head) if head.isdigit() else 0
 
 
 @dataclass(slots=True)
@@ -183,6 +218,8 @@ _INSTANCE_KEYS = {
     "legacy_status",
     "bulk",
     "prowlarr",
+    "sync_level",
+    "download_clients",
     "indexer",
     "generate",
 }
@@ -231,6 +268,10 @@ def _parse_instance(raw: Any) -> InstanceConfig:
         legacy_status=_bool(raw, "legacy_status", default=False),
         bulk=_bool(raw, "bulk", default=True),
         prowlarr=_str(raw, "prowlarr") or None,
+        sync_level=_sync_level(raw, name),
+        download_clients=_int_list(raw, "download_clients", name)
+        if "download_clients" in raw
+        else [1],
         indexers=[parse_indexer(item, app=app) for item in _list(raw, "indexer", name)],
         generate=_parse_generate(generate, name) if generate is not None else None,
     )
@@ -284,18 +325,36 @@ def parse_indexer(raw: Any, *, app: str) -> IndexerConfig:
 
 
 def parse_fault(raw: Any, owner: str) -> IndexerFault:
-    """Parse an indexer fault table `{fail, latency, hang}`."""
+    """Parse an indexer fault table `{fail, kind, url, latency, hang}`."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{owner!r}: fault must be a table")
-    _reject_unknown(raw, {"fail", "latency", "hang"}, f"fault of {owner!r}")
-    fail = raw.get("fail")
-    if fail is not None and not isinstance(fail, str):
-        raise ConfigError(f"{owner!r}: fault.fail must be a string")
+    _reject_unknown(
+        raw, {"fail", "kind", "url", "latency", "hang"}, f"fault of {owner!r}"
+    )
+    for key in ("fail", "kind", "url"):
+        if raw.get(key) is not None and not isinstance(raw[key], str):
+            raise ConfigError(f"{owner!r}: fault.{key} must be a string")
+    kind = raw.get("kind")
+    if kind is not None and kind not in FAULT_KINDS:
+        raise ConfigError(
+            f"{owner!r}: fault.kind must be one of {', '.join(FAULT_KINDS)}"
+        )
     return IndexerFault(
-        fail=fail,
+        fail=raw.get("fail"),
+        kind=kind,
+        url=raw.get("url"),
         latency=_float(raw, "latency", 0.0),
         hang=_bool(raw, "hang", default=False),
     )
+
+
+def _sync_level(raw: dict[str, Any], owner: str) -> str:
+    level = _str(raw, "sync_level") or "fullSync"
+    if level not in SYNC_LEVELS:
+        raise ConfigError(
+            f"instance {owner!r}: sync_level must be one of {', '.join(SYNC_LEVELS)}"
+        )
+    return level
 
 
 def _parse_generate(raw: Any, owner: str) -> GenerateConfig:

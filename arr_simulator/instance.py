@@ -11,6 +11,7 @@ from aiohttp import web
 
 from .app import RecordedRequest, ServerClosingError, create_app
 from .config import IndexerConfig, IndexerFault, InstanceConfig, parse_indexer
+from .messages import FAULT_KINDS, Failure
 from .state import (
     Clock,
     IndexerStatus,
@@ -196,13 +197,54 @@ class SimulatedInstance:
         indexer_id: int,
         *,
         fail: str | None = None,
+        kind: str | None = None,
+        url: str | None = None,
         latency: float = 0.0,
         hang: bool = False,
     ) -> None:
-        """Script the live test of one indexer (NotFoundError if it does not exist)."""
+        """Script the live test of one indexer (NotFoundError if it does not exist).
+
+        `fail` is a literal failure text, `kind` one of messages.FAULT_KINDS (the
+        app's own text for it); with `url` the fault only applies while the
+        tested settings' baseUrl starts with it.
+        """
+        if kind is not None and kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}")
         self.state.set_indexer_fault(
-            indexer_id, IndexerFault(fail=fail, latency=latency, hang=hang)
+            indexer_id,
+            IndexerFault(fail=fail, kind=kind, url=url, latency=latency, hang=hang),
         )
+
+    def record_traffic(
+        self,
+        indexer_id: int,
+        *,
+        count: int = 1,
+        event_type: str = "indexerRss",
+        successful: bool = True,
+        source: str = "Sonarr",
+    ) -> None:
+        """Prowlarr only: record real queries the apps made (history, limits).
+
+        Only the history: the back-off is not moved.
+        """
+        if not self.state.traits.is_prowlarr:
+            raise ValueError("only Prowlarr keeps a query history")
+        self.state.existing(indexer_id)
+        for _ in range(count):
+            self.state.record_query(
+                indexer_id,
+                successful=successful,
+                event_type=event_type,
+                user_agent=source,
+                host=source.lower(),
+                source=source,
+                record_status=False,
+            )
+
+    def run_scheduled_sync(self, *, force: bool = False) -> None:
+        """Prowlarr only: run the 6-hourly ApplicationIndexerSync task now."""
+        self.state.sync_apps(event="scheduled", force=force)
 
     def clear_indexer_fault(self, indexer_id: int) -> None:
         """Make the indexer's tests pass instantly again."""
@@ -236,7 +278,7 @@ class SimulatedInstance:
         """Delete an indexer (and, in a Prowlarr, its synced copies in the apps)."""
         self.state.delete_indexer(indexer_id)
 
-    async def run_test(self, resource: Resource) -> str | None:
+    async def run_test(self, resource: Resource) -> Failure | None:
         """Run one live test (latency, hang, fault) and record its outcome."""
         plan = self.state.plan_test(resource)
         if plan.hang:

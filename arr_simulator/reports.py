@@ -5,6 +5,7 @@ Section numbers (§) refer to the team's Arr API reference (arr-api.md).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,7 @@ from .schema import MASK
 from .state import LONG_TERM_FAILURE, Resource, format_time, is_enabled
 
 if TYPE_CHECKING:
-    from .state import InstanceState
+    from .state import HistoryEntry, InstanceState
 
 
 def health(state: InstanceState) -> list[Resource]:
@@ -171,35 +172,42 @@ def indexer_stats(
     indexers: list[Resource] = []
     for indexer_id in sorted({entry.indexer_id for entry in entries}):
         own = [entry for entry in entries if entry.indexer_id == indexer_id]
+        count = _counter(own)
+
+        # IndexerStatisticsService: queries and RSS are counted apart; the
+        # average response time is over both.
+        timed = [e for e in own if e.event_type in ("indexerQuery", "indexerRss")]
         indexers.append(
             {
                 "indexerId": indexer_id,
                 "indexerName": state.indexers[indexer_id].get("name", ""),
                 "averageResponseTime": round(
-                    sum(entry.elapsed_ms for entry in own) / len(own)
-                ),
+                    sum(entry.elapsed_ms for entry in timed) / len(timed)
+                )
+                if timed
+                else 0,
                 "averageGrabResponseTime": 0,
-                "numberOfQueries": len(own),
-                "numberOfGrabs": 0,
-                "numberOfRssQueries": 0,
-                "numberOfAuthQueries": 0,
-                "numberOfFailedQueries": sum(
-                    1 for entry in own if not entry.successful
-                ),
-                "numberOfFailedGrabs": 0,
-                "numberOfFailedRssQueries": 0,
-                "numberOfFailedAuthQueries": 0,
+                "numberOfQueries": count("indexerQuery"),
+                "numberOfGrabs": count("releaseGrabbed"),
+                "numberOfRssQueries": count("indexerRss"),
+                "numberOfAuthQueries": count("indexerAuth"),
+                "numberOfFailedQueries": count("indexerQuery", failed=True),
+                "numberOfFailedGrabs": count("releaseGrabbed", failed=True),
+                "numberOfFailedRssQueries": count("indexerRss", failed=True),
+                "numberOfFailedAuthQueries": count("indexerAuth", failed=True),
             }
         )
 
     def grouped(key: str, attribute: str) -> list[Resource]:
         counts: dict[str, int] = {}
         for entry in entries:
+            if entry.event_type not in ("indexerQuery", "indexerRss"):
+                continue
             value = getattr(entry, attribute)
             counts[value] = counts.get(value, 0) + 1
         return [
-            {key: value, "numberOfQueries": count, "numberOfGrabs": 0}
-            for value, count in sorted(counts.items())
+            {key: value, "numberOfQueries": number, "numberOfGrabs": 0}
+            for value, number in sorted(counts.items())
         ]
 
     return {
@@ -210,8 +218,75 @@ def indexer_stats(
     }
 
 
+def _counter(entries: list[HistoryEntry]) -> Callable[..., int]:
+    def count(event_type: str, *, failed: bool = False) -> int:
+        return sum(
+            1
+            for entry in entries
+            if entry.event_type == event_type and not (failed and entry.successful)
+        )
+
+    return count
+
+
+def history_record(entry: HistoryEntry, state: InstanceState) -> Resource:
+    """One HistoryResource (Prowlarr.Api.V1/History/HistoryResource.cs)."""
+    return {
+        "indexerId": entry.indexer_id,
+        "date": format_time(entry.time),
+        "successful": entry.successful,
+        "eventType": entry.event_type,
+        "data": {
+            "elapsedTime": str(entry.elapsed_ms),
+            "query": "",
+            "source": entry.source,
+            "host": entry.host,
+            "cached": "0",
+        },
+        "id": entry.id,
+    }
+
+
+def history_since(
+    state: InstanceState, since: datetime, event_type: str | None = None
+) -> list[Resource]:
+    """GET /history/since: a plain array, oldest first (HistoryRepository.Since)."""
+    return [
+        history_record(entry, state)
+        for entry in sorted(state.history, key=lambda e: (e.time, e.id))
+        if entry.time >= since
+        and (event_type is None or entry.event_type.lower() == event_type.lower())
+    ]
+
+
+def history_page(
+    state: InstanceState,
+    *,
+    page: int,
+    page_size: int,
+    indexer_ids: set[int] | None,
+    event_types: set[str] | None,
+) -> Resource:
+    """GET /history: newest first, paged (PagingResource)."""
+    rows = [
+        entry
+        for entry in sorted(state.history, key=lambda e: (e.time, e.id), reverse=True)
+        if (indexer_ids is None or entry.indexer_id in indexer_ids)
+        and (event_types is None or entry.event_type in event_types)
+    ]
+    start = (page - 1) * page_size
+    return {
+        "page": page,
+        "pageSize": page_size,
+        "sortKey": "date",
+        "sortDirection": "descending",
+        "totalRecords": len(rows),
+        "records": [history_record(e, state) for e in rows[start : start + page_size]],
+    }
+
+
 def applications(state: InstanceState) -> list[Resource]:
-    """Prowlarr GET /applications: one full-sync application per linked app."""
+    """Prowlarr GET /applications: one application per linked app, with its level."""
     result: list[Resource] = []
     for number, app in enumerate(state.downstream, start=1):
         fields: list[dict[str, Any]] = [
@@ -237,7 +312,8 @@ def applications(state: InstanceState) -> list[Resource]:
         ]
         result.append(
             {
-                "syncLevel": "fullSync",
+                "syncLevel": app.config.sync_level,
+                "enable": app.config.sync_level != "disabled",
                 "name": app.config.instance_name,
                 "fields": [
                     {

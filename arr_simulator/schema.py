@@ -302,10 +302,10 @@ def settings_schema(app: str, implementation: str) -> tuple[FieldSpec, ...]:
     traits = TRAITS[app]
     if traits.is_prowlarr:
         if implementation == "Cardigann":
+            # CardigannSettings itself; the definition's own settings (username,
+            # password, apikey, cookie ...) are extra fields (see extra_field).
             return (
                 FieldSpec("definitionFile", "Definition File", hidden="hidden"),
-                FieldSpec("username", "Username", privacy="userName"),
-                FieldSpec("password", "Password", type="password", privacy="password"),
                 FieldSpec("baseUrl", "Base Url", type="select"),
                 *_PROWLARR_LIMITS,
                 *_PROWLARR_TORRENT,
@@ -338,6 +338,33 @@ def settings_schema(app: str, implementation: str) -> tuple[FieldSpec, ...]:
     if implementation == "Torznab":
         return (*_newznab_head(app, traits.default_categories), *_torznab_tail(app))
     raise KeyError(implementation)
+
+
+def extra_field(order: int, name: str, value: Any) -> dict[str, Any]:
+    """A Cardigann definition setting as Prowlarr's GET shows it.
+
+    IndexerResource.MapCardigannField: the value as stored, in clear, and no
+    privacy ("normal"), whatever the setting holds; a definition's ``text``
+    becomes "textbox", ``password`` stays "password" (only the UI hides it).
+    """
+    if isinstance(value, bool):
+        kind = "checkbox"
+    elif isinstance(value, int):
+        kind = "select"
+    elif name in ("password", "pass"):
+        kind = "password"
+    else:
+        kind = "textbox"
+    label = name.replace("_", " ").capitalize()
+    field: dict[str, Any] = {"order": order, "name": name, "label": label}
+    if value is not None:
+        field["value"] = value
+    return field | {
+        "type": kind,
+        "advanced": False,
+        "privacy": "normal",
+        "isFloat": False,
+    }
 
 
 def implementation_protocol(implementation: str) -> str | None:

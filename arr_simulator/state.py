@@ -15,6 +15,17 @@ import re
 from typing import Any
 
 from .config import ConfigError, IndexerConfig, IndexerFault, InstanceConfig
+from .messages import (
+    DOWNLOAD_CLIENT_MISSING,
+    JACKETT_ALL,
+    JACKETT_ALL_PATHS,
+    NO_RESULTS_APPS,
+    Failure,
+    connection_failure,
+    failure_for,
+    http_failure,
+    test_url,
+)
 from .schema import (
     APP_ENABLE_FLAGS,
     MASK,
@@ -22,6 +33,7 @@ from .schema import (
     AppTraits,
     FieldSpec,
     category_tree,
+    extra_field,
     flatten_categories,
     implementation_protocol,
     settings_schema,
@@ -54,18 +66,23 @@ ESCALATION_PERIODS: tuple[timedelta, ...] = tuple(
 MAX_ESCALATION_LEVEL = len(ESCALATION_PERIODS) - 1
 LONG_TERM_FAILURE = timedelta(hours=6)
 
-# Messages of Radarr's HttpIndexerBase.TestConnection and the HTTP client (§3).
-TIMEOUT_MESSAGE = (
-    "Unable to connect to indexer, possibly due to a timeout. Try again or check "
-    "your network settings. The operation was canceled."
-)
-_HTTP_FAILURE = (
-    "Unable to connect to indexer, check the log above the ValidationFailure for "
-    "more details. HTTP request failed: [{status}] [GET] at [{url}]"
-)
+# What a test that hangs past the apps' 100 s HTTP timeout shows
+# (ManagedHttpDispatcher: WebException "Http request timed out").
+TIMEOUT_KIND = "timeout"
 
 # GetIndexerMappings in Prowlarr's app proxies (§9).
 _PROWLARR_ID_RE = re.compile(r"/(?P<indexer>\d{1,3})(?:/(?:api)?/?)?$")
+
+# Prowlarr's history event types (HistoryEventType), as the API spells them.
+QUERY_EVENTS = ("indexerQuery", "indexerRss")
+HISTORY_EVENTS = (
+    "unknown",
+    "releaseGrabbed",
+    "indexerQuery",
+    "indexerRss",
+    "indexerAuth",
+    "indexerInfo",
+)
 
 
 class InstanceFaultMode(StrEnum):
@@ -103,7 +120,7 @@ class IndexerStatus:
 
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
-    """One query against a Prowlarr indexer, feeding /indexerstats."""
+    """One row of Prowlarr's history (feeds /history, /indexerstats, limits)."""
 
     time: datetime
     indexer_id: int
@@ -111,6 +128,11 @@ class HistoryEntry:
     elapsed_ms: int
     user_agent: str
     host: str
+    # HistoryEventType: an app's RSS sync or test is "indexerRss", a search
+    # with a term or ids "indexerQuery" (HistoryService, IsRssSearch).
+    event_type: str = "indexerRss"
+    source: str = ""
+    id: int = 0
 
 
 class NotFoundError(LookupError):
@@ -119,6 +141,10 @@ class NotFoundError(LookupError):
 
 class BadRequestError(Exception):
     """The request is malformed (400 with a message)."""
+
+
+class ServerError(Exception):
+    """An unhandled exception in the app (500 with message and description)."""
 
 
 class ValidationFailedError(Exception):
@@ -137,10 +163,10 @@ class LiveTestPlan:
     indexer_id: int
     latency: float = 0.0
     hang: bool = False
-    failure: str | None = None
-    minimum_backoff: timedelta = timedelta(0)
+    failure: Failure | None = None
     # A Prowlarr-synced indexer is tested through Prowlarr, which then queries
-    # its own indexer and records the outcome on its side too.
+    # its own indexer (an RSS query in its history) and records the outcome on
+    # its side too.
     upstream: InstanceState | None = None
     upstream_id: int = 0
     upstream_failed: bool = False
@@ -179,12 +205,7 @@ def validation_failure(
 
 def provider_test_failure(message: str, property_name: str = "") -> Resource:
     """Build an NzbDroneValidationFailure as a failed test returns it (§3)."""
-    return {
-        "isWarning": False,
-        "propertyName": property_name,
-        "errorMessage": message,
-        "severity": "error",
-    }
+    return Failure(message, property_name).as_json()
 
 
 def field_values(resource: Resource) -> dict[str, Any]:
@@ -244,6 +265,20 @@ def _body_tags(body: Resource) -> list[int]:
 
 
 def _render_fields(schema: tuple[FieldSpec, ...], values: dict[str, Any]) -> list[Any]:
+    rendered: list[Any] = _render_schema_fields(schema, values)
+    known = {spec.name for spec in schema}
+    # Cardigann definition settings follow, numbered from 0 again.
+    extras = [name for name in values if name not in known]
+    rendered += [
+        extra_field(order, name, copy.deepcopy(values[name]))
+        for order, name in enumerate(extras)
+    ]
+    return rendered
+
+
+def _render_schema_fields(
+    schema: tuple[FieldSpec, ...], values: dict[str, Any]
+) -> list[Any]:
     rendered: list[Any] = []
     for order, spec in enumerate(schema):
         item: Resource = {"order": order, "name": spec.name, "label": spec.label}
@@ -299,6 +334,7 @@ class InstanceState:
         self.upstream: InstanceState | None = None
         self.downstream: list[InstanceState] = []
         self.started_at = clock()
+        self._next_history_id = 0
         self._next_id = 1
         self._next_command_id = 1
         self.seed()
@@ -315,6 +351,7 @@ class InstanceState:
         self.fault = None
         self._next_id = 1
         self._next_command_id = 1
+        self._next_history_id = 0
         for indexer in self.config.indexers:
             self.add_indexer(indexer, sync=False)
         generate = self.config.generate
@@ -327,8 +364,8 @@ class InstanceState:
         # Keep the synced copies consistent when only one side is reseeded
         # (both calls are no-ops before the instances have URLs).
         if self.upstream is not None:
-            self.upstream.sync_apps(apps=[self])
-        self.sync_apps()
+            self.upstream.sync_apps(event="app", apps=[self])
+        self.sync_apps(event="app")
 
     def _generated(self, number: int, prefix: str, latency: float) -> IndexerConfig:
         usenet = number % 2 == 1
@@ -370,7 +407,7 @@ class InstanceState:
         for _ in range(indexer.failures):
             self.record_failure(indexer_id)
         if sync:
-            self.sync_apps([indexer_id])
+            self.sync_apps([indexer_id], event="added")
         return copy.deepcopy(resource)
 
     def _resource_from_config(
@@ -385,7 +422,8 @@ class InstanceState:
             ) from None
         known = {spec.name for spec in schema}
         unknown = sorted(set(indexer.fields) - known)
-        if unknown:
+        # A Cardigann indexer's other settings come from its definition.
+        if unknown and indexer.implementation != "Cardigann":
             raise ConfigError(
                 f"indexer {indexer.name!r}: unknown fields {', '.join(unknown)} "
                 f"(known: {', '.join(sorted(known))})"
@@ -577,9 +615,9 @@ class InstanceState:
 
     def get_indexer(self, indexer_id: int) -> Resource:
         """Return one presented indexer or raise NotFoundError."""
-        return self.present(self._existing(indexer_id))
+        return self.present(self.existing(indexer_id))
 
-    def _existing(self, indexer_id: int) -> Resource:
+    def existing(self, indexer_id: int) -> Resource:
         resource = self.indexers.get(indexer_id)
         if resource is None:
             # BasicRepository.Get throws ModelNotFoundException (§1 errors).
@@ -621,6 +659,14 @@ class InstanceState:
             else {}
         )
         values = {spec.name: spec.default for spec in schema}
+        # Cardigann: the definition's settings are rebuilt from the body alone
+        # (IndexerResource.ToModel fills ExtraFieldData from the body's fields, no
+        # "********" merge); a name the definition lacks is an unhandled error.
+        definition_settings = (
+            {name for name in stored if name not in values}
+            if implementation == "Cardigann"
+            else set()
+        )
         body_fields = _prop(body, "fields")
         if body_fields is not None and not isinstance(body_fields, list):
             raise BadRequestError("The JSON value for 'fields' must be an array")
@@ -628,9 +674,20 @@ class InstanceState:
             if not isinstance(item, dict):
                 raise BadRequestError("Every field must be an object")
             name = _prop(item, "name")
-            if name not in values:
-                continue
             value = _prop(item, "value")
+            if name in definition_settings:
+                values[name] = value
+                continue
+            if name not in values:
+                if implementation != "Cardigann":
+                    continue
+                if existing is not None:
+                    raise ServerError(
+                        f"Unknown Cardigann setting. (Parameter '{name}')"
+                    )
+                # A new indexer: its definition is whatever the body names.
+                values[name] = value
+                continue
             if self.traits.masks_secrets and value == MASK:
                 value = stored.get(name)
             values[name] = value
@@ -722,6 +779,18 @@ class InstanceState:
                     {"From": 1, "To": 50, "Value": priority},
                 )
             )
+        client = resource.get("downloadClientId") or 0
+        if client and client not in self.config.download_clients:
+            # DownloadClientExistsValidator, a shared rule: checked before any
+            # test, so nothing is recorded on the back-off (§5).
+            failures.append(
+                validation_failure(
+                    "DownloadClientId",
+                    DOWNLOAD_CLIENT_MISSING,
+                    client,
+                    "PredicateValidator",
+                )
+            )
         if self.traits.is_prowlarr:
             if resource["appProfileId"] != 1:
                 failures.append(
@@ -793,7 +862,7 @@ class InstanceState:
         if pending.changed:
             self.indexers[resource["id"]] = resource
             # ProviderUpdatedEvent: a full-sync Prowlarr pushes it to the apps (§9).
-            self.sync_apps([resource["id"]])
+            self.sync_apps([resource["id"]], event="updated")
         return self.present(self.indexers[resource["id"]])
 
     def prepare_create(self, body: Any, *, force_save: bool) -> PendingUpdate:
@@ -814,7 +883,7 @@ class InstanceState:
         resource["id"] = self._next_id
         self._next_id += 1
         self.indexers[resource["id"]] = resource
-        self.sync_apps([resource["id"]])
+        self.sync_apps([resource["id"]], event="added")
         return self.present(resource)
 
     def prepare_test(self, body: Any) -> Resource:
@@ -836,7 +905,8 @@ class InstanceState:
         self.statuses.pop(indexer_id, None)
         self.faults.pop(indexer_id, None)
         self.history = [h for h in self.history if h.indexer_id != indexer_id]
-        for app in self.downstream:
+        # ProviderDeletedEvent: every app with sync on loses its copy (§9).
+        for app in self.sync_enabled_apps():
             synced = app.find_synced(self, indexer_id)
             if synced is not None:
                 app.delete_indexer(synced)
@@ -866,13 +936,17 @@ class InstanceState:
         else:
             flags = (*APP_ENABLE_FLAGS, "priority")
             field_map = {}
-        updated: list[int] = []
-        for indexer_id in ids:
-            resource = (
-                self.indexers.get(indexer_id) if isinstance(indexer_id, int) else None
+        found = [i for i in ids if isinstance(i, int) and not isinstance(i, bool)]
+        found = [i for i in dict.fromkeys(found) if i in self.indexers]
+        if len(found) != len(ids):
+            # BasicRepository.Get(ids) throws before anything changes; the error
+            # pipeline answers 500 (duplicate ids fail the same way).
+            raise ServerError(
+                f"Expected query to return {len(ids)} rows but returned {len(found)}"
             )
-            if resource is None:
-                continue
+        updated: list[int] = []
+        for indexer_id in found:
+            resource = self.indexers[indexer_id]
             for key in flags:
                 value = _prop(body, key)
                 if value is not None:
@@ -895,14 +969,14 @@ class InstanceState:
                 resource["tags"] = current
             updated.append(indexer_id)
         # ProviderBulkUpdatedEvent triggers the app sync in Prowlarr (§4).
-        self.sync_apps(updated)
+        self.sync_apps(updated, event="bulk")
         return [self.present(self.indexers[indexer_id]) for indexer_id in updated]
 
     # ----------------------------------------------------------- live testing
 
     def set_indexer_fault(self, indexer_id: int, fault: IndexerFault | None) -> None:
         """Set (or clear with None / a clear fault) the fault of one indexer."""
-        self._existing(indexer_id)
+        self.existing(indexer_id)
         if fault is None or fault.is_clear:
             self.faults.pop(indexer_id, None)
         else:
@@ -914,79 +988,161 @@ class InstanceState:
             i for i, resource in self.indexers.items() if is_enabled(resource)
         )
 
-    def plan_test(self, resource: Resource) -> LiveTestPlan:
-        """Decide the outcome of testing `resource` (its id picks the fault)."""
-        indexer_id = int(resource.get("id") or 0)
-        fault = self.faults.get(indexer_id, IndexerFault())
-        plan = LiveTestPlan(
-            indexer_id=indexer_id,
-            latency=fault.latency,
-            hang=fault.hang,
-            failure=fault.fail,
+    def fault_for(self, indexer_id: int, resource: Resource) -> IndexerFault:
+        """The scripted fault that applies to testing `resource` (its settings)."""
+        fault = self.faults.get(indexer_id)
+        if fault is None:
+            return IndexerFault()
+        if fault.url is not None:
+            base_url = str(field_values(resource).get("baseUrl") or "")
+            if not base_url.startswith(fault.url):
+                # The settings under test point elsewhere: the fault is not theirs.
+                return IndexerFault()
+        return fault
+
+    def scripted_failure(self, fault: IndexerFault, resource: Resource) -> Failure:
+        """The failure a failing fault produces, in this app's own words."""
+        values = field_values(resource)
+        base_url = str(values.get("baseUrl") or "https://indexer.test")
+        host = base_url.split("://", 1)[-1].split("/", 1)[0]
+        url = test_url(
+            self.config.app,
+            base_url,
+            str(values.get("apiPath") or "/api"),
+            self._api_key_of(resource),
         )
+        if fault.fail is not None:
+            return Failure(fault.fail)
+        assert fault.kind is not None
+        return failure_for(self.config.app, fault.kind, host=host, url=url)
+
+    def _api_key_of(self, resource: Resource) -> str | None:
+        """The indexer's API key as the app uses it (the stored one for a mask).
+
+        A Cardigann UNIT3D definition keeps it in its "apikey" setting.
+        """
+        values = field_values(resource)
+        key = values.get("apiKey") or values.get("apikey")
+        if key == MASK and int(resource.get("id") or 0) in self.indexers:
+            key = field_values(self.indexers[int(resource["id"])]).get("apiKey")
+        return str(key) if key else None
+
+    def plan_test(self, resource: Resource) -> LiveTestPlan:
+        """Decide the outcome of testing `resource`.
+
+        The settings in the body are what is tested (ProviderControllerBase.Test
+        builds the definition from the body; "********" values come from the
+        stored one): a fault with a `url` only applies to those settings.
+        """
+        indexer_id = int(resource.get("id") or 0)
+        fault = self.fault_for(indexer_id, resource)
+        plan = LiveTestPlan(
+            indexer_id=indexer_id, latency=fault.latency, hang=fault.hang
+        )
+        if fault.fails:
+            plan.failure = self.scripted_failure(fault, resource)
         if plan.failure is not None or plan.hang:
             return plan
         upstream = self.upstream
         prowlarr_id = self.prowlarr_id_of(resource)
         if upstream is None or prowlarr_id is None:
+            plan.failure = self._jackett_all(resource)
             return plan
-        url = f"{str(field_values(resource).get('baseUrl') or '').rstrip('/')}/api?t=caps&apikey=(removed)"
+        self._plan_through_prowlarr(plan, resource, upstream, prowlarr_id)
+        return plan
+
+    def _jackett_all(self, resource: Resource) -> Failure | None:
+        """Torznab.JackettAll in Radarr/Sonarr: a warning, after a working test."""
+        if self.traits.is_prowlarr or resource.get("implementation") != "Torznab":
+            return None
+        values = field_values(resource)
+        where = f"{values.get('baseUrl') or ''}{values.get('apiPath') or ''}"
+        if any(path in where.lower() for path in JACKETT_ALL_PATHS):
+            return Failure(JACKETT_ALL, "ApiPath", is_warning=True)
+        return None
+
+    def _plan_through_prowlarr(
+        self,
+        plan: LiveTestPlan,
+        resource: Resource,
+        upstream: InstanceState,
+        prowlarr_id: int,
+    ) -> None:
+        """A synced copy's test is an RSS query to Prowlarr's NewznabController.
+
+        Prowlarr answers 410 for a disabled indexer and 429 while the indexer is
+        blocked or at its query limit; the apps show only the HTTP status. A site
+        failure inside Prowlarr comes back as an empty feed ("no results").
+        """
+        app = self.config.app
+        url = test_url(
+            app,
+            str(field_values(resource).get("baseUrl") or ""),
+            "/api",
+            self._api_key_of(resource),
+        )
         if upstream.down:
-            plan.failure = (
-                "Unable to connect to indexer, check the log above the "
-                f"ValidationFailure for more details. Connection refused ({upstream.url})"
+            host = upstream.url.split("://", 1)[-1].split("/", 1)[0]
+            plan.failure = Failure(
+                connection_failure(app, f"Connection refused ({host})")
             )
-            return plan
+            return
         upstream_fault = upstream.fault
         if upstream_fault is not None:
             status = {
-                InstanceFaultMode.UNAUTHORIZED: "401:Unauthorized",
-                InstanceFaultMode.ERROR: "500:InternalServerError",
-                InstanceFaultMode.STARTING: "503:ServiceUnavailable",
+                InstanceFaultMode.UNAUTHORIZED: 401,
+                InstanceFaultMode.ERROR: 500,
+                InstanceFaultMode.STARTING: 503,
             }.get(upstream_fault.mode)
             if status is not None:
-                plan.failure = _HTTP_FAILURE.format(status=status, url=url)
-                return plan
+                plan.failure = Failure(http_failure(app, status, url))
+                return
             if upstream_fault.mode is InstanceFaultMode.HTML:
-                plan.failure = (
-                    "Unable to connect to indexer, check the log above the "
-                    "ValidationFailure for more details. Indexer response is not "
-                    "valid XML (text/html)"
+                plan.failure = Failure(
+                    "Unable to connect to indexer: Data at the root level is invalid. "
+                    "Line 1, position 1.. Check the log surrounding this error for "
+                    "details"
                 )
-                return plan
+                return
             plan.latency += upstream_fault.delay
         target = upstream.indexers.get(prowlarr_id)
         now = self.clock()
         if target is None:
-            plan.failure = _HTTP_FAILURE.format(status="404:NotFound", url=url)
+            plan.failure = Failure(http_failure(app, 404, url))
         elif not target["enable"]:
-            # Prowlarr's NewznabController answers 410 for disabled indexers (§8).
-            plan.failure = _HTTP_FAILURE.format(status="410:Gone", url=url)
-        elif (status_row := upstream.statuses.get(prowlarr_id)) is not None and (
-            status_row.is_disabled(now)
+            plan.failure = Failure(http_failure(app, 410, url))
+        elif prowlarr_id in upstream.blocked_ids() or upstream.at_query_limit(
+            prowlarr_id, now
         ):
-            # ... and 429 + Retry-After while blocked; the app then backs off at
-            # least that long (minimumBackOff, §8).
-            plan.failure = _HTTP_FAILURE.format(status="429:TooManyRequests", url=url)
-            assert status_row.disabled_till is not None
-            plan.minimum_backoff = status_row.disabled_till - now
+            # 429 + Retry-After; an app's test records a plain failure, with no
+            # minimum back-off (IndexerFactory.Test).
+            plan.failure = Failure(http_failure(app, 429, url))
         else:
-            target_fault = upstream.faults.get(prowlarr_id, IndexerFault())
+            target_fault = upstream.fault_for(prowlarr_id, target)
             plan.upstream = upstream
             plan.upstream_id = prowlarr_id
             plan.latency += target_fault.latency
             plan.hang = target_fault.hang
-            plan.failure = target_fault.fail
-            plan.upstream_failed = target_fault.fail is not None
-        return plan
+            plan.upstream_failed = target_fault.fails
+            if target_fault.fails:
+                plan.failure = Failure(NO_RESULTS_APPS)
+            else:
+                plan.failure = self._jackett_all(resource)
 
-    def finish_test(self, plan: LiveTestPlan, *, timed_out: bool = False) -> str | None:
-        """Record the outcome of a finished test; return its failure message.
+    def finish_test(
+        self, plan: LiveTestPlan, *, timed_out: bool = False
+    ) -> Failure | None:
+        """Record the outcome of a finished test; return its failure, if any.
 
         Tests of saved indexers (id > 0) move the back-off: success → RecordSuccess,
-        failure → RecordFailure (IndexerFactory.Test, §5).
+        failure (a warning too) → RecordFailure (IndexerFactory.Test, §5). A test
+        through Prowlarr is an RSS query there: recorded in its history, counted
+        toward the indexer's query limit, and on its back-off. Prowlarr's own test
+        (TestConnection) writes no history.
         """
-        failure = TIMEOUT_MESSAGE if timed_out else plan.failure
+        failure = plan.failure
+        if timed_out:
+            failure = failure_for(self.config.app, TIMEOUT_KIND, host="", url="")
         elapsed_ms = round(plan.latency * 1000)
         if plan.upstream is not None and not timed_out:
             plan.upstream.record_query(
@@ -995,23 +1151,13 @@ class InstanceState:
                 elapsed_ms=elapsed_ms,
                 user_agent=f"{self.config.app}/{self.config.version}",
                 host=self.url.split("://", 1)[-1].split("/", 1)[0] or self.config.name,
+                source=self.config.app,
             )
-        if plan.indexer_id in self.indexers:
-            if self.traits.is_prowlarr:
-                self.history.append(
-                    HistoryEntry(
-                        time=self.clock(),
-                        indexer_id=plan.indexer_id,
-                        successful=failure is None,
-                        elapsed_ms=elapsed_ms,
-                        user_agent=f"Prowlarr/{self.config.version}",
-                        host="localhost",
-                    )
-                )
+        if plan.indexer_id in self.indexers and (failure is None or failure.recorded):
             if failure is None:
                 self.record_success(plan.indexer_id)
             else:
-                self.record_failure(plan.indexer_id, plan.minimum_backoff)
+                self.record_failure(plan.indexer_id)
         return failure
 
     def record_query(
@@ -1019,13 +1165,20 @@ class InstanceState:
         indexer_id: int,
         *,
         successful: bool,
-        elapsed_ms: int,
-        user_agent: str,
-        host: str,
+        elapsed_ms: int = 0,
+        user_agent: str = "Prowlarr",
+        host: str = "localhost",
+        event_type: str = "indexerRss",
+        source: str = "",
+        record_status: bool = True,
     ) -> None:
-        """Record a query through Prowlarr's Newznab/Torznab endpoint."""
+        """Record a query through Prowlarr's Newznab/Torznab endpoint.
+
+        HttpIndexerBase.FetchReleases records the outcome on the back-off too.
+        """
         if indexer_id not in self.indexers:
             return
+        self._next_history_id += 1
         self.history.append(
             HistoryEntry(
                 time=self.clock(),
@@ -1034,18 +1187,45 @@ class InstanceState:
                 elapsed_ms=elapsed_ms,
                 user_agent=user_agent,
                 host=host,
+                event_type=event_type,
+                source=source or user_agent.split("/", 1)[0],
+                id=self._next_history_id,
             )
         )
+        if not record_status:
+            return
         if successful:
             self.record_success(indexer_id)
         else:
             self.record_failure(indexer_id)
 
+    def query_limit(self, indexer_id: int) -> tuple[int | None, int]:
+        """A Prowlarr indexer's query limit and its window in hours (limitsUnit)."""
+        values = field_values(self.indexers[indexer_id])
+        limit = values.get("baseSettings.queryLimit")
+        hours = 1 if values.get("baseSettings.limitsUnit") == 1 else 24
+        return (limit if isinstance(limit, int) and limit > 0 else None), hours
+
+    def at_query_limit(self, indexer_id: int, now: datetime) -> bool:
+        """IndexerLimitService.AtQueryLimit: queries and RSS in a rolling window."""
+        limit, hours = self.query_limit(indexer_id)
+        if limit is None:
+            return False
+        since = now - timedelta(hours=hours)
+        count = sum(
+            1
+            for entry in self.history
+            if entry.indexer_id == indexer_id
+            and entry.event_type in QUERY_EVENTS
+            and entry.time >= since
+        )
+        return count >= limit
+
     # ---------------------------------------------------------------- back-off
 
     def status(self, indexer_id: int) -> IndexerStatus:
         """Return a copy of an indexer's back-off status (level 0 when clean)."""
-        self._existing(indexer_id)
+        self.existing(indexer_id)
         return replace(self.statuses.get(indexer_id, IndexerStatus()))
 
     def record_failure(
@@ -1121,43 +1301,76 @@ class InstanceState:
                 return indexer_id
         return None
 
+    def sync_enabled_apps(self) -> list[InstanceState]:
+        """Apps whose application syncs (ApplicationDefinition.Enable, §9)."""
+        return [app for app in self.downstream if app.config.sync_level != "disabled"]
+
     def sync_apps(
         self,
         prowlarr_ids: Iterable[int] | None = None,
         *,
-        scheduled: bool = False,
+        event: str = "app",
+        force: bool = False,
         apps: Iterable[InstanceState] | None = None,
     ) -> None:
-        """Push Prowlarr indexers into the linked apps (Full Sync, §9).
+        """Push Prowlarr indexers into the linked apps (ApplicationService, §9).
 
-        With `prowlarr_ids` None this is the ApplicationIndexerSync task: it also
-        removes app indexers whose Prowlarr indexer is gone and, like the real
-        task (AllProviders), skips indexers currently blocked in Prowlarr when
-        `scheduled` is True. `apps` limits the sync to some of the linked apps.
+        `event` is what triggered the sync:
+
+        - "added" (ProviderAddedEvent): apps with sync on get a copy, enabled or
+          not (that handler has no Enable check);
+        - "updated" (ProviderUpdatedEvent, a PUT): full-sync apps only;
+        - "bulk" (ProviderBulkUpdatedEvent): apps with sync on; only full-sync
+          ones update an existing copy, add-only ones get missing enabled ones;
+        - "scheduled" (ApplicationIndexerSync, every 6 h): like "bulk" over every
+          indexer, skipping those blocked by the back-off unless `force`, and
+          removing copies of indexers that no longer exist;
+        - "app" (an application added or edited, or the simulator starting):
+          like "bulk" over the enabled indexers.
+
+        `apps` limits the sync to some of the linked apps.
         """
         if not self.traits.is_prowlarr or not self.url:
             return
-        full = prowlarr_ids is None
+        targets = [
+            app for app in self.sync_enabled_apps() if apps is None or app in list(apps)
+        ]
+        if event == "updated":
+            targets = [app for app in targets if app.config.sync_level == "fullSync"]
         ids = sorted(self.indexers) if prowlarr_ids is None else list(prowlarr_ids)
-        blocked = set(self.blocked_ids()) if scheduled else set()
-        for app in self.downstream if apps is None else apps:
+        if event == "app":
+            ids = [i for i in ids if self.indexers[i]["enable"]]
+        if event == "scheduled" and not force:
+            # AllProviders() filters indexers blocked by the back-off.
+            blocked = set(self.blocked_ids())
+            ids = [i for i in ids if i not in blocked]
+        for app in targets:
             for prowlarr_id in ids:
-                if prowlarr_id in blocked:
-                    continue
-                app.apply_synced(self, prowlarr_id)
-            if full:
+                app.apply_synced(self, prowlarr_id, added=event == "added")
+            if event == "scheduled":
                 for indexer_id, resource in list(app.indexers.items()):
                     mapped = app.prowlarr_id_of(resource)
                     if mapped is not None and mapped not in self.indexers:
                         app.delete_indexer(indexer_id)
 
-    def apply_synced(self, prowlarr: InstanceState, prowlarr_id: int) -> None:
-        """Add or overwrite the app-side copy of one Prowlarr indexer (§9)."""
+    def apply_synced(
+        self, prowlarr: InstanceState, prowlarr_id: int, *, added: bool = False
+    ) -> None:
+        """Add or update the app-side copy of one Prowlarr indexer (§9).
+
+        SyncIndexers: an existing copy is only updated under Full Sync; a missing
+        one is added only when the Prowlarr indexer is enabled (or, `added`, when
+        it was just created: that path adds it with every flag off).
+        """
         source = prowlarr.indexers.get(prowlarr_id)
         existing_id = self.find_synced(prowlarr, prowlarr_id)
         if source is None:
             if existing_id is not None:
                 self.delete_indexer(existing_id)
+            return
+        if existing_id is not None and self.config.sync_level != "fullSync":
+            return
+        if existing_id is None and not (source["enable"] or added):
             return
         supported = flatten_categories(source["capabilities"]["categories"])
         categories = sorted(supported & set(self.traits.sync_categories))
@@ -1238,7 +1451,7 @@ class InstanceState:
         if name not in known:
             raise BadRequestError(f"Unknown command '{name}'")
         if name == "ApplicationIndexerSync":
-            self.sync_apps(scheduled=not _prop(body, "forceSync"))
+            self.sync_apps(event="scheduled", force=bool(_prop(body, "forceSync")))
         now = format_time(self.clock())
         command_name = re.sub(r"(?<!^)(?=[A-Z])", " ", str(name))
         command: Resource = {

@@ -13,7 +13,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.ai_arr_control.arr import Indexer, IndexerTestResult
+from custom_components.ai_arr_control.arr import (
+    ArrNotFoundError,
+    Indexer,
+    IndexerTestResult,
+)
 from custom_components.ai_arr_control.const import DOMAIN
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
@@ -102,6 +106,11 @@ def mock_arr_client() -> Generator[MagicMock]:
     async def list_indexers() -> list[Indexer]:
         return list(indexers.values())
 
+    async def get_indexer(indexer_id: int) -> Indexer:
+        if indexer_id not in indexers:
+            raise ArrNotFoundError(f"indexer/{indexer_id} was not found", status=404)
+        return indexers[indexer_id]
+
     with (
         patch(
             "custom_components.ai_arr_control.ArrClient", autospec=True
@@ -112,6 +121,7 @@ def mock_arr_client() -> Generator[MagicMock]:
         client.status = RADARR_STATUS
         client.system_status.return_value = RADARR_STATUS
         client.indexers.side_effect = list_indexers
+        client.indexer.side_effect = get_indexer
         client.health.return_value = []
         client.test_indexer.side_effect = test_indexer
         client.set_indexer_flags.side_effect = set_flags

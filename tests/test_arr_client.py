@@ -252,8 +252,9 @@ async def test_not_an_arr_app(mocked: Any, session: aiohttp.ClientSession) -> No
     """A web server with no Arr API at either version."""
     mocked.get(f"{V3}/system/status", status=404, body="")
     mocked.get(f"{BASE}/api/v1/system/status", payload={"hello": "world"})
+    mocked.get(f"{BASE}/api/v5/system/status", status=404, body="")
     client = ArrClient(BASE, API_KEY, session=session)
-    with pytest.raises(ArrNotArrAppError, match="tried /api/v3 and /api/v1"):
+    with pytest.raises(ArrNotArrAppError, match="tried /api/v3, /api/v1, /api/v5"):
         await client.system_status()
 
 
@@ -262,8 +263,10 @@ async def test_reverse_proxy_login_page(
 ) -> None:
     """A proxy answering 200 with an HTML login page is reported as such."""
     page = "<!DOCTYPE html><html><body><form>Sign in</form></body></html>"
-    mocked.get(f"{V3}/system/status", body=page, content_type="text/html")
-    mocked.get(f"{BASE}/api/v1/system/status", body=page, content_type="text/html")
+    for version in ("v3", "v1", "v5"):
+        mocked.get(
+            f"{BASE}/api/{version}/system/status", body=page, content_type="text/html"
+        )
     client = ArrClient(BASE, API_KEY, session=session)
     with pytest.raises(ArrNotArrAppError, match="HTML page"):
         await client.system_status()
@@ -357,8 +360,8 @@ async def test_redirect_without_location(
     mocked: Any, session: aiohttp.ClientSession
 ) -> None:
     """A redirect that says nowhere is a bad response."""
-    mocked.get(f"{V3}/system/status", status=307)
-    mocked.get(f"{BASE}/api/v1/system/status", status=307)
+    for version in ("v3", "v1", "v5"):
+        mocked.get(f"{BASE}/api/{version}/system/status", status=307)
     with pytest.raises(ArrNotArrAppError, match="Location"):
         await ArrClient(BASE, API_KEY, session=session).system_status()
 
@@ -842,10 +845,20 @@ async def test_set_flags_bulk_without_the_indexer(
 async def test_set_flags_bulk_errors(
     mocked: Any, session: aiohttp.ClientSession
 ) -> None:
-    """A bulk error other than a missing route is not retried another way."""
+    """A bulk error other than a missing route is not retried another way; a
+    500 for an indexer that is gone (the apps' answer) is a not-found error."""
     client = await radarr(mocked, session)
     mocked.put(f"{V3}/indexer/bulk", status=500, payload={"message": "boom"})
+    mocked.get(f"{V3}/indexer/7", payload=radarr_indexer(id=7))
     with pytest.raises(ArrResponseError, match="boom"):
+        await client.set_indexer_flags(7, {"enableRss": False})
+    mocked.put(
+        f"{V3}/indexer/bulk",
+        status=500,
+        payload={"message": "Expected query to return 1 rows but returned 0"},
+    )
+    mocked.get(f"{V3}/indexer/7", status=404, payload={"message": "Not found"})
+    with pytest.raises(ArrNotFoundError):
         await client.set_indexer_flags(7, {"enableRss": False})
     mocked.put(f"{V3}/indexer/bulk", status=202, payload={"not": "a list"})
     with pytest.raises(ArrResponseError, match="array"):

@@ -13,13 +13,14 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
+from arr_simulator import ArrSimulator
 from custom_components.ai_arr_control.arr import Indexer
 from custom_components.ai_arr_control.arr.const import FAMILY_FLAGS
 from custom_components.ai_arr_control.const import DOMAIN
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 
-from .common import API_KEY, radarr_indexer
+from .common import API_KEY, entry_for, radarr_indexer
 
 SECRET_URL = "https://admin:hunter2@media.example.com/radarr"
 
@@ -66,3 +67,53 @@ async def test_diagnostics_redacted(
     for secret in (API_KEY, "hunter2", "plain-indexer-key", "plain-password", "admin"):
         assert secret not in text
     assert diagnostics == snapshot
+
+
+@pytest.mark.usefixtures("socket_enabled")
+async def test_cardigann_secrets_never_leak(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    arr_simulator: ArrSimulator,
+) -> None:
+    """Prowlarr returns Cardigann settings (UNIT3D API keys, TorrentLeech 2FA
+    tokens, passwords) in clear with privacy "normal": only allow-listed
+    settings keep their value, in the Prowlarr's diagnostics and the apps'."""
+    prowlarr = arr_simulator.instance("prowlarr")
+    prowlarr.set_indexer_fault(7, kind="server_error")
+    entries = [entry_for(prowlarr), entry_for(arr_simulator.instance("radarr"))]
+    for entry in entries:
+        entry.add_to_hass(hass)
+        await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    secrets = [
+        "AITHER-SECRET-APIKEY-7f3e9b1c5d",
+        "TL-SECRET-PASSWORD-a81f",
+        "TL-SECRET-2FA-TOKEN-4c2d",
+        "hunter2",
+        "simuser",
+        "leech-user",
+        prowlarr.api_key,
+        arr_simulator.instance("radarr").api_key,
+        "0d4f6a8c2e1b3d5f7a9c1e3b5d7f9a2c",
+    ]
+    for entry in entries:
+        text = json.dumps(
+            await get_diagnostics_for_config_entry(hass, hass_client, entry)
+        )
+        for secret in secrets:
+            assert secret not in text, secret
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entries[0])
+    leech = next(
+        i for i in diagnostics["health"]["indexers"] if i["name"] == "TorrentLeech"
+    )
+    fields = {f["name"]: f.get("value") for f in leech["resource"]["fields"]}
+    assert fields["alt2fatoken"] == "**REDACTED**"
+    assert fields["password"] == "**REDACTED**"
+    # Known non-secret settings stay useful.
+    assert fields["definitionFile"] == "torrentleech"
+    assert fields["freeleech"] is True
+    assert fields["baseUrl"] == "https://tleech.example-tracker.test/"
+    # The API key in a failure message is gone too (HttpException shows URLs).
+    aither = next(i for i in diagnostics["health"]["indexers"] if i["name"] == "Aither")
+    assert aither["cause"] == "site_error"
+    assert "AITHER" not in json.dumps(aither)

@@ -219,33 +219,6 @@ async def test_unreachable_instance(
     assert writes(sonarr) == []
 
 
-async def test_synced_indexer_healed_in_prowlarr(
-    hass: HomeAssistant,
-    arr_simulator: ArrSimulator,
-    add_instance: AddInstance,
-    freezer: FrozenDateTimeFactory,
-) -> None:
-    """A failing synced indexer is disabled at its source; Full Sync does the rest."""
-    radarr = arr_simulator.instance("radarr")
-    prowlarr = arr_simulator.instance("prowlarr")
-    await add_instance(radarr, prowlarr)
-    # FilmVault fails in Radarr only (e.g. its category mapping), not in Prowlarr.
-    radarr.set_indexer_fault(
-        7,
-        fail="Query successful, but no results in the configured categories were returned",
-    )
-    radarr.clear_requests()
-    prowlarr.clear_requests()
-    await heal_cycle(hass, freezer)
-    assert not [
-        path for path, _ in writes(radarr) if "bulk" in path or path.endswith("/7")
-    ]
-    assert ("/api/v1/indexer/bulk", {"ids": [3], "enable": False}) in writes(prowlarr)
-    assert prowlarr.indexers[3]["enable"] is False
-    # Prowlarr's Full Sync turned the app-side copy off too.
-    assert radarr.indexers[7]["enableRss"] is False
-
-
 async def test_synced_indexer_without_prowlarr_is_reported(
     hass: HomeAssistant,
     arr_simulator: ArrSimulator,
@@ -253,9 +226,12 @@ async def test_synced_indexer_without_prowlarr_is_reported(
     freezer: FrozenDateTimeFactory,
     issue_registry: ir.IssueRegistry,
 ) -> None:
-    """Without its Prowlarr in Home Assistant, a synced indexer is only reported."""
+    """Without its Prowlarr in Home Assistant, a synced copy is only reported:
+    the sync level that decides whether a change would last is unknown."""
     radarr = arr_simulator.instance("radarr")
     entry = await add_instance(radarr)
+    # The app's link to Prowlarr is broken (a wrong Prowlarr API key in Radarr).
+    radarr.set_indexer_fault(6, kind="auth")
     radarr.clear_requests()
     await heal_cycle(hass, freezer)
     assert writes(radarr) == []
@@ -263,7 +239,7 @@ async def test_synced_indexer_without_prowlarr_is_reported(
         DOMAIN, f"prowlarr_unconfigured_{entry.entry_id}"
     )
     assert issue is not None
-    assert "FlakyTracker (Prowlarr)" in issue.translation_placeholders["indexers"]  # type: ignore[index]
+    assert "TorrentHaven (Prowlarr)" in issue.translation_placeholders["indexers"]  # type: ignore[index]
 
 
 async def test_dry_run_action_sends_nothing(
@@ -289,14 +265,15 @@ async def test_dry_run_action_sends_nothing(
     assert report_flag(response, "dry_run") is True
     report: dict[str, Any] = dict(response)
     decisions = {d["indexer"]: d for d in report["decisions"]}
-    assert decisions["GeekNZB"] == {
-        "indexer_id": 1,
-        "indexer": "GeekNZB",
-        "action": "disable",
-        "reason": "Invalid API Key",
+    assert decisions == {
+        "GeekNZB": {
+            "indexer_id": 1,
+            "indexer": "GeekNZB",
+            "action": "disable",
+            "reason": "Invalid API Key",
+            "cause": "auth",
+        }
     }
-    # The synced FlakyTracker would be disabled at its source, in Prowlarr.
-    assert decisions["FlakyTracker (Prowlarr)"]["action"] == "disable_in_prowlarr"
     assert writes(radarr) == []
     assert radarr.indexers[1]["enableRss"] is True
 
@@ -486,9 +463,10 @@ async def test_events_and_logbook(
     async_describe_events(
         hass, lambda domain, event, fn: described.__setitem__(event, fn)
     )
+    assert events[0].data["cause"] == "auth"
     assert described[EVENT_INDEXER_FAILED](events[0]) == {
         "name": "Sonarr",
-        "message": "indexer TipsySlug started failing: Invalid API Key",
+        "message": "indexer TipsySlug started failing (auth): Invalid API Key",
     }
     assert set(described) == {
         EVENT_INDEXER_FAILED,

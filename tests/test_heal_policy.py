@@ -6,11 +6,15 @@ from collections.abc import Mapping
 
 import pytest
 
+from custom_components.ai_arr_control.arr import Cause
 from custom_components.ai_arr_control.heal import (
+    POLICIES,
     Action,
     HealSettings,
     IndexerFacts,
+    NoticeKind,
     Owned,
+    Route,
     SkipReason,
     plan_heal,
 )
@@ -28,44 +32,69 @@ RSS_ONLY = {
 }
 
 
+# One letter per check: P passed (W: passed with a warning only), or a failure
+# with its cause.
+CAUSES = {
+    "F": Cause.NETWORK,
+    "A": Cause.AUTH,
+    "Q": Cause.QUOTA,
+    "X": Cause.CLOUDFLARE,
+    "S": Cause.SITE_ERROR,
+    "C": Cause.CONFIG,
+    "U": Cause.UPSTREAM,
+    "?": Cause.UNKNOWN,
+}
+
+
 def replay(
     verdicts: Mapping[str, str],
     *,
     settings: HealSettings | None = None,
     flags: Mapping[str, Mapping[str, bool]] | None = None,
     holds: frozenset[str] = frozenset(),
-    synced: Mapping[str, int | None] | None = None,
+    routes: Mapping[str, Route] | None = None,
+    source_failing: Mapping[str, bool | None] | None = None,
+    notices: bool = False,
 ) -> list[str]:
     """Run the policy over health checks and return what it did, check by check.
 
-    ``verdicts`` maps an indexer name to one letter per check: P passed, F failed.
+    ``verdicts`` maps an indexer name to one letter per check (see CAUSES).
     Each check the indexers are tested (disabled ones only while the policy owns
-    them, as the heal coordinator does), then the plan is applied.
+    them, as the heal coordinator does), then the plan is applied. ``notices``
+    adds the repairs notices of each check to the log.
     """
     settings = settings or HealSettings()
     names = list(verdicts)
     ids = {name: number for number, name in enumerate(names, start=1)}
     current = {name: dict((flags or {}).get(name, ALL_ON)) for name in names}
     failures = dict.fromkeys(names, 0)
+    strikes = dict.fromkeys(names, 0)
+    causes: dict[str, Cause | None] = dict.fromkeys(names)
     owned: dict[int, Owned] = {}
     log: list[str] = []
     for check in range(len(next(iter(verdicts.values())))):
         facts = []
         for name in names:
             tested = any(current[name].values()) or ids[name] in owned
-            passed = verdicts[name][check] == "P" if tested else None
-            if passed is not None:
+            letter = verdicts[name][check] if tested else None
+            passed = None if letter is None else letter in "PW"
+            if letter is not None:
                 failures[name] = 0 if passed else failures[name] + 1
-            prowlarr_id = (synced or {}).get(name)
+                causes[name] = None if passed else CAUSES[letter]
+                strikes[name] = (
+                    0 if passed else strikes[name] + POLICIES[CAUSES[letter]].disables
+                )
             facts.append(
                 IndexerFacts(
                     id=ids[name],
                     name=name,
                     flags=current[name],
                     consecutive_failures=failures[name],
+                    strikes=strikes[name],
                     passed=passed,
-                    synced=name in (synced or {}),
-                    prowlarr_indexer_id=prowlarr_id,
+                    cause=causes[name],
+                    route=(routes or {}).get(name, Route.DIRECT),
+                    source_failing=(source_failing or {}).get(name),
                 )
             )
         plan = plan_heal(facts, owned, {ids[name] for name in holds}, settings)
@@ -80,6 +109,8 @@ def replay(
                 del owned[decision.indexer_id]
                 current[decision.name] = dict(decision.flags)
         log.extend(f"{check + 1}:skip {s.name} {s.reason}" for s in plan.skipped)
+        if notices:
+            log.extend(f"{check + 1}:notice {n.name} {n.kind}" for n in plan.notices)
     return log
 
 
@@ -181,41 +212,182 @@ def test_user_hold_is_untouched() -> None:
     assert plan.decisions == ()
 
 
-def test_prowlarr_synced_is_healed_at_the_source() -> None:
-    """A synced indexer is disabled in Prowlarr when that Prowlarr is configured."""
+@pytest.mark.parametrize(
+    ("letters", "expected"),
+    [
+        pytest.param("AAAA", ["2:disable X"], id="auth: disabled after 2 failures"),
+        pytest.param("XXXX", ["2:disable X"], id="cloudflare: disabled after 2"),
+        pytest.param("SSSS", ["2:disable X"], id="site_error: disabled after 2"),
+        pytest.param("????", ["2:disable X"], id="unknown: disabled after 2"),
+        pytest.param("QQQQ", [], id="quota: never disabled"),
+        pytest.param("CCCC", [], id="config: never disabled"),
+        pytest.param("WWWW", [], id="a warning only is a pass"),
+        pytest.param(
+            "AQAQ", ["3:disable X"], id="a quota neither counts nor resets the count"
+        ),
+        pytest.param("QQQAA", ["5:disable X"], id="two auth failures after quotas"),
+        pytest.param("QQQA", [], id="quotas before one auth failure do not count"),
+    ],
+)
+def test_cause_policies(letters: str, expected: list[str]) -> None:
+    """The policy table: what each cause leads to."""
+    verdicts = {"X": letters, "A": "P" * len(letters), "B": "P" * len(letters)}
+    log = replay(verdicts)
+    assert [
+        entry for entry in log if entry.endswith(tuple(expected)) or " X" in entry
+    ] == expected
+
+
+@pytest.mark.parametrize(
+    ("letter", "outage"),
+    [
+        ("F", True),
+        ("S", True),
+        ("?", True),
+        ("U", True),
+        ("A", False),
+        ("X", False),
+        ("Q", False),
+        ("C", False),
+    ],
+)
+def test_causes_that_count_toward_an_outage(letter: str, outage: bool) -> None:
+    """Network, site errors, unknown and Prowlarr refusing look correlated when
+    they come together; credentials, Cloudflare, quotas and settings never do."""
+    verdicts = {"X": letter * 2, "Y": letter * 2, "Z": letter * 2, "A": "PP"}
+    log = replay(verdicts)
+    skipped_for_outage = [entry for entry in log if entry.endswith("outage")]
+    assert bool(skipped_for_outage) is outage
+
+
+def test_notices_name_what_to_act_on() -> None:
+    """Repairs notices: a setting to fix, credentials, Cloudflare; after the same
+    number of failures that would disable, and not for a quota."""
     log = replay(
-        {"Synced (Prowlarr)": "FFF", "A": "PPP", "B": "PPP"},
-        synced={"Synced (Prowlarr)": 12},
+        {
+            "Cfg": "CCC",
+            "Auth": "AAA",
+            "Cf": "XXX",
+            "Quota": "QQQ",
+            "A": "PPP",
+            "B": "PPP",
+        },
+        notices=True,
+    )
+    assert [e for e in log if ":notice" in e] == [
+        "2:notice Cfg config",
+        "2:notice Auth auth",
+        "2:notice Cf cloudflare",
+        # Disabled, it is still reported while it keeps failing.
+        "3:notice Cfg config",
+        "3:notice Auth auth",
+        "3:notice Cf cloudflare",
+    ]
+
+
+def test_full_sync_copy_is_decided_by_prowlarr() -> None:
+    """A Full Sync copy is never changed in the app; failing only here (Prowlarr's
+    own test passes), it is reported; failing in Prowlarr too, Prowlarr decides
+    and the app says nothing."""
+    routes = {"Copy": Route.SOURCE, "Both": Route.SOURCE}
+    log = replay(
+        {"Copy": "FFF", "Both": "FFF", "A": "PPP", "B": "PPP", "C": "PPP"},
+        routes=routes,
+        source_failing={"Copy": False, "Both": True},
+        notices=True,
     )
     assert log == [
-        "2:disable_in_prowlarr Synced (Prowlarr)",
-        "3:disable_in_prowlarr Synced (Prowlarr)",
+        "2:skip Copy managed_by_prowlarr",
+        "2:skip Both managed_by_prowlarr",
+        "2:notice Copy app_local",
+        "3:skip Copy managed_by_prowlarr",
+        "3:skip Both managed_by_prowlarr",
+        "3:notice Copy app_local",
     ]
-    facts = [
-        IndexerFacts(
-            id=1,
-            name="S",
-            flags=ALL_ON,
-            passed=False,
-            consecutive_failures=2,
-            synced=True,
-            prowlarr_indexer_id=12,
-        ),
-        IndexerFacts(id=2, name="A", flags=ALL_ON, passed=True),
-    ]
-    (decision,) = plan_heal(facts, {}, (), HealSettings()).decisions
-    assert (decision.action, decision.prowlarr_indexer_id) == (
-        Action.DISABLE_IN_PROWLARR,
-        12,
+
+
+def test_full_sync_copy_with_a_setting_to_fix() -> None:
+    """A copy failing on its categories is a setting to fix, not an app-local
+    failure; when Prowlarr fails too, a broken site looks like "no results"
+    through Prowlarr, so nothing is said."""
+    log = replay(
+        {"Cats": "CC", "Site": "CC", "A": "PP"},
+        routes={"Cats": Route.SOURCE, "Site": Route.SOURCE},
+        source_failing={"Cats": False, "Site": True},
+        notices=True,
     )
+    assert [e for e in log if ":notice" in e] == ["2:notice Cats config"]
+
+
+def test_add_only_copy_is_decided_in_the_app() -> None:
+    """Under Add and Remove Only the app's change lasts: disabled and restored
+    there, also when Prowlarr refuses it (410 once disabled at the source)."""
+    log = replay(
+        {"Copy": "UUUPP", "A": "PPPPP", "B": "PPPPP"},
+        routes={"Copy": Route.APP},
+        source_failing={"Copy": True},
+    )
+    assert log == ["2:disable Copy", "4:enable Copy"]
+
+
+def test_no_flip_flop_when_failing_in_one_app_only() -> None:
+    """The cycle the old heal made (disable at the source, re-enable when
+    Prowlarr's own test passes, again and again) cannot happen: a Full Sync
+    copy failing in one app only is never acted on."""
+    log = replay(
+        {"Copy": "F" * 12, "A": "P" * 12, "B": "P" * 12},
+        routes={"Copy": Route.SOURCE},
+        source_failing={"Copy": False},
+    )
+    assert not [e for e in log if "disable" in e or "enable" in e]
 
 
 def test_prowlarr_synced_without_prowlarr_is_left_alone() -> None:
-    """Without its Prowlarr configured, Full Sync would undo a change: report it."""
+    """Without its Prowlarr configured, the sync level is unknown: report it."""
     log = replay(
-        {"Synced (Prowlarr)": "FF", "A": "PP"}, synced={"Synced (Prowlarr)": None}
+        {"Synced (Prowlarr)": "FF", "A": "PP"},
+        routes={"Synced (Prowlarr)": Route.UNKNOWN_SOURCE},
     )
     assert log == ["2:skip Synced (Prowlarr) no_prowlarr"]
+
+
+def test_skips_and_decisions_carry_the_cause() -> None:
+    """Plans say why: the cause travels with every decision and skip."""
+    facts = [
+        IndexerFacts(
+            id=1,
+            name="Auth",
+            flags=ALL_ON,
+            passed=False,
+            consecutive_failures=2,
+            strikes=2,
+            cause=Cause.AUTH,
+            message="Invalid API Key",
+        ),
+        IndexerFacts(
+            id=2,
+            name="Cfg",
+            flags=ALL_ON,
+            passed=False,
+            consecutive_failures=2,
+            strikes=2,
+            cause=Cause.CONFIG,
+            setting="Download Client",
+        ),
+        IndexerFacts(id=3, name="A", flags=ALL_ON, passed=True),
+    ]
+    plan = plan_heal(facts, {}, (), HealSettings())
+    (decision,) = plan.decisions
+    assert (decision.cause, decision.reason) == (Cause.AUTH, "Invalid API Key")
+    (skipped,) = plan.skipped
+    assert (skipped.cause, skipped.reason) == (Cause.CONFIG, SkipReason.CAUSE)
+    config = plan.notices_of(NoticeKind.CONFIG)
+    assert [(n.name, n.setting) for n in config] == [("Cfg", "Download Client")]
+
+
+def test_every_cause_has_a_policy() -> None:
+    """The policy table covers every cause."""
+    assert set(POLICIES) == set(Cause)
 
 
 def test_unreachable_instance_decides_nothing() -> None:
@@ -223,7 +395,12 @@ def test_unreachable_instance_decides_nothing() -> None:
     plan = plan_heal(
         [
             IndexerFacts(
-                id=1, name="X", flags=ALL_ON, passed=False, consecutive_failures=5
+                id=1,
+                name="X",
+                flags=ALL_ON,
+                passed=False,
+                consecutive_failures=5,
+                strikes=5,
             )
         ],
         {2: Owned(flags=ALL_ON, reason="x")},

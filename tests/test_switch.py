@@ -111,12 +111,17 @@ async def test_errors_are_translated(
     hass: HomeAssistant, mock_arr_client: MagicMock, mock_config_entry: MockConfigEntry
 ) -> None:
     """A failed write is a clear error; a refused key asks for a new one."""
+    set_flags = mock_arr_client.set_indexer_flags.side_effect
     mock_arr_client.set_indexer_flags.side_effect = ArrResponseError("HTTP 500")
     with pytest.raises(HomeAssistantError) as err:
         await switch(hass, SERVICE_TURN_OFF, GEEK)
     assert err.value.translation_key == "action_failed"
     assert state_of(hass, GEEK) == STATE_ON
 
+    # Nothing was remembered or held for the write that failed.
+    assert mock_config_entry.runtime_data.ledger.holds == frozenset()
+    mock_arr_client.set_indexer_flags.side_effect = set_flags
+    await switch(hass, SERVICE_TURN_OFF, GEEK)
     mock_arr_client.set_indexer_flags.side_effect = ArrAuthenticationError("401")
     with pytest.raises(HomeAssistantError) as err:
         await switch(hass, SERVICE_TURN_ON, GEEK)
@@ -144,7 +149,12 @@ async def test_round_trip_against_simulator(
     await switch(hass, SERVICE_TURN_OFF, entity_id)
     await switch(hass, SERVICE_TURN_ON, entity_id)
 
-    writes = [(r.method, r.path, r.body) for r in radarr.requests]
+    writes = [(r.method, r.path, r.body) for r in radarr.requests if r.method != "GET"]
+    # Each change starts from a fresh read of the indexer.
+    assert [r.path for r in radarr.requests if r.method == "GET"] == [
+        "/api/v3/indexer/3",
+        "/api/v3/indexer/3",
+    ]
     assert writes == [
         (
             "PUT",

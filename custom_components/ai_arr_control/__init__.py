@@ -8,28 +8,24 @@ from typing import Any
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
-from homeassistant.helpers import (
-    config_validation as cv,
-    device_registry as dr,
-    issue_registry as ir,
-)
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from .arr import ArrAuthenticationError, ArrClient, ArrConnectionError, ArrError
-from .const import (
-    DOMAIN,
-    ISSUE_AUTO_DISABLED,
-    ISSUE_OUTAGE,
-    ISSUE_PROWLARR_UNCONFIGURED,
+from .arr import (
+    ArrAuthenticationError,
+    ArrClient,
+    ArrConnectionError,
+    ArrError,
+    safe_url,
 )
-from .coordinator import (
-    ArrConfigEntry,
-    ArrHealCoordinator,
-    ArrHealthCoordinator,
-    ArrRuntimeData,
-)
+from .const import DOMAIN
+from .control import IndexerControl
+from .coordinator import ArrConfigEntry, ArrHealthCoordinator, ArrRuntimeData
+from .heal_coordinator import ArrHealCoordinator
+from .issues import InstanceIssues
 from .services import async_setup_services
+from .stack import DATA_STACK, ArrStack
 from .store import IndexerLedger
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR, Platform.SWITCH]
@@ -37,7 +33,8 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the integration's actions."""
+    """Register the integration's actions and create the stack."""
+    hass.data[DATA_STACK] = ArrStack()
     async_setup_services(hass)
     return True
 
@@ -86,17 +83,29 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArrConfigEntry) -> bool:
         model=status.app.value,
         name=entry.title,
         sw_version=status.version,
-        configuration_url=client.url,
+        configuration_url=safe_url(client.url),
     )
-    health = ArrHealthCoordinator(hass, entry, client, ledger)
-    heal = ArrHealCoordinator(hass, entry, health, ledger)
+    stack = hass.data[DATA_STACK]
+    health = ArrHealthCoordinator(hass, entry, client, status)
+    control = IndexerControl(hass, entry, health, ledger, stack)
+    heal = ArrHealCoordinator(hass, entry, health, control)
     entry.runtime_data = ArrRuntimeData(
-        client=client, status=status, health=health, heal=heal, ledger=ledger
+        client=client,
+        status=status,
+        health=health,
+        heal=heal,
+        control=control,
+        ledger=ledger,
+        stack=stack,
     )
     await health.async_config_entry_first_refresh()
-    # The first heal run comes one heal interval after start-up, whether or not
-    # any of its entities are enabled.
+    entry.async_on_unload(stack.register(health))
+    # After each health check the heal's issues follow at once; the first heal
+    # run comes one heal interval after start-up, whether or not any of its
+    # entities are enabled.
+    entry.async_on_unload(health.async_add_listener(heal.async_health_updated))
     entry.async_on_unload(heal.async_add_listener(lambda: None))
+    heal.async_health_updated()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # A boolean, because Home Assistant 2026.10 still requires one (2026.11 accepts None).
     return True
@@ -112,8 +121,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: ArrConfigEntry) -> bool
 async def async_remove_entry(hass: HomeAssistant, entry: ArrConfigEntry) -> None:
     """Forget what was stored for the instance, and its repairs issues."""
     await IndexerLedger(hass, entry.entry_id).async_remove()
-    for issue in (ISSUE_AUTO_DISABLED, ISSUE_OUTAGE, ISSUE_PROWLARR_UNCONFIGURED):
-        ir.async_delete_issue(hass, DOMAIN, f"{issue}_{entry.entry_id}")
+    InstanceIssues(hass, entry.entry_id, entry.title).remove_all()
 
 
 async def async_remove_config_entry_device(

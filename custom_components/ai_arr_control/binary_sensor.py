@@ -45,7 +45,11 @@ INDEXER_SENSORS = (
         # On when its last test failed; unknown until it has been tested.
         is_on_fn=lambda health: health.failing,
         # Only what changes when the verdict changes: no timestamps, no timings.
-        attributes_fn=lambda health: {"failure_message": health.message},
+        attributes_fn=lambda health: {
+            "cause": health.cause.value if health.cause else None,
+            "failure_message": health.message,
+            "warning": health.warning,
+        },
     ),
 )
 

@@ -6,8 +6,9 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import ArrConfigEntry, ArrHealCoordinator, ArrHealthCoordinator
+from .coordinator import ArrConfigEntry, ArrHealthCoordinator
 from .entity import ArrInstanceEntity
+from .heal_coordinator import ArrHealCoordinator
 from .helpers import arr_errors
 
 PARALLEL_UPDATES = 1

@@ -1,12 +1,25 @@
-"""Plain data the coordinators keep: what the last health check found."""
+"""What the health checks found, and how one check's findings are folded in."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
-from .arr import HealthCheck, Indexer, IndexerStats
-from .heal import HealPlan
+from .arr import (
+    Cause,
+    HealthCheck,
+    Indexer,
+    IndexerStats,
+    IndexerStatus,
+    ProwlarrApplication,
+    TestVerdict,
+)
+from .heal import HealPlan, policy_of
+
+# A test that hit a quota is not repeated until the quota resets. Where nothing
+# says when that is, wait longer each time: 1 h, 2 h, 4 h ... at most a day.
+QUOTA_PAUSE_FIRST = timedelta(hours=1)
+QUOTA_PAUSE_MAX = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -14,14 +27,24 @@ class IndexerHealth:
     """One indexer as of the last health check."""
 
     indexer: Indexer
-    # The verdict of its last test; None until it has been tested once.
+    # The verdict of its last test; None until it has been tested once. A test
+    # with warnings only passes, its warning kept in ``warning``.
     passed: bool | None = None
+    # The app's failure message (secrets removed) and its cause.
     message: str | None = None
+    cause: Cause | None = None
+    # The setting a ``config`` failure names, as the app labels it.
+    setting: str | None = None
+    warning: str | None = None
     # Milliseconds the Arr app took to answer the last test.
     response_time: float | None = None
     consecutive_failures: int = 0
+    # Failures in a row of causes that disable (see heal.POLICIES).
+    strikes: int = 0
     last_tested: datetime | None = None
     last_success: datetime | None = None
+    # After a quota was hit: not tested again before this.
+    paused_until: datetime | None = None
     # Prowlarr's own back-off (indexerstatus): skipped by Prowlarr until then.
     blocked_until: datetime | None = None
     # Prowlarr's counters over the last 24 hours (indexerstats).
@@ -32,6 +55,10 @@ class IndexerHealth:
         """True when its last test failed; None when never tested."""
         return None if self.passed is None else not self.passed
 
+    def paused(self, now: datetime) -> bool:
+        """Whether its tests wait for a quota to reset."""
+        return self.paused_until is not None and self.paused_until > now
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InstanceHealth:
@@ -41,9 +68,8 @@ class InstanceHealth:
     # The app's own failing health checks (GET /health).
     checks: tuple[HealthCheck, ...] = ()
     last_checked: datetime | None = None
-    # Prowlarr only: the URLs the apps reach this Prowlarr at (its applications'
-    # "Prowlarr Server"), to recognise the indexers it synced into them.
-    prowlarr_urls: frozenset[str] = frozenset()
+    # Prowlarr only: the apps it syncs into, with their sync levels.
+    applications: tuple[ProwlarrApplication, ...] = ()
 
     @property
     def failing(self) -> list[IndexerHealth]:
@@ -56,10 +82,88 @@ class InstanceHealth:
         return [i for i in self.indexers.values() if not i.indexer.enabled]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True)
 class HealRun:
     """What the last heal run decided, and whether it carried it out."""
 
     at: datetime
     plan: HealPlan
     dry_run: bool
+
+
+def merge_indexer(
+    previous: IndexerHealth | None,
+    indexer: Indexer,
+    *,
+    verdict: TestVerdict | None,
+    now: datetime,
+    blocked: IndexerStatus | None = None,
+    stats: IndexerStats | None = None,
+    keep_prowlarr: bool = False,
+) -> IndexerHealth:
+    """Fold one test's verdict (None: not tested) into what was known.
+
+    ``keep_prowlarr`` keeps the back-off and counters Prowlarr reported at the
+    last health check (a heal run's re-test reads neither).
+    """
+    health = previous or IndexerHealth(indexer=indexer)
+    if keep_prowlarr:
+        blocked_until = health.blocked_until
+        stats = health.stats
+    else:
+        blocked_until = blocked.disabled_till if blocked else None
+    health = replace(
+        health,
+        indexer=indexer,
+        blocked_until=blocked_until if blocked_until and blocked_until > now else None,
+        stats=stats,
+    )
+    if verdict is None:
+        # Disabled and paused indexers are not tested: their last verdict stands.
+        return health
+    response_time = (
+        round(verdict.response_time * 1000, 1)
+        if verdict.response_time is not None
+        else None
+    )
+    if verdict.passed:
+        return replace(
+            health,
+            passed=True,
+            message=None,
+            cause=None,
+            setting=None,
+            warning=verdict.warning,
+            response_time=response_time,
+            consecutive_failures=0,
+            strikes=0,
+            last_tested=now,
+            last_success=now,
+            paused_until=None,
+        )
+    failures = health.consecutive_failures + 1
+    strikes = health.strikes + (1 if policy_of(verdict.cause).disables else 0)
+    return replace(
+        health,
+        passed=False,
+        message=verdict.message,
+        cause=verdict.cause,
+        setting=verdict.setting,
+        warning=None,
+        response_time=response_time,
+        consecutive_failures=failures,
+        strikes=strikes,
+        last_tested=now,
+        paused_until=_pause(verdict, health, now) if verdict.limited else None,
+    )
+
+
+def _pause(verdict: TestVerdict, health: IndexerHealth, now: datetime) -> datetime:
+    """Until when a quota keeps the indexer from being tested."""
+    if verdict.retry_at is not None and verdict.retry_at > now:
+        return verdict.retry_at
+    # Each quota failure in a row doubles the previous wait.
+    pause = QUOTA_PAUSE_FIRST
+    if health.paused_until is not None and health.last_tested is not None:
+        pause = max(pause, 2 * (health.paused_until - health.last_tested))
+    return now + min(pause, QUOTA_PAUSE_MAX)

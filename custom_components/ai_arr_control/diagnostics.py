@@ -1,23 +1,26 @@
-"""Diagnostics: the entry, its options and what the last health check saw."""
+"""Diagnostics: the entry, its options and what the last health check saw.
+
+Fit to attach to a public bug report: an indexer setting's value is kept only
+when its name is on the allow-list of settings known not to be secret (Prowlarr
+returns Cardigann secrets in clear), URLs lose their credentials, and the API
+key is removed.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_API_KEY, CONF_URL
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 
-from .arr import Indexer, safe_url
+from .arr import ArrApp, redact_resource, safe_url
 from .coordinator import ArrConfigEntry
 from .data import IndexerHealth
 
-REDACTED = "**REDACTED**"
-TO_REDACT = {CONF_API_KEY, "apiKey", "password", "username", "passkey", "cookie"}
-# Indexer settings the apps themselves treat as secret (field "privacy").
-_SECRET_PRIVACY = {"apiKey", "password", "userName"}
+TO_REDACT = {CONF_API_KEY, "apiKey"}
 
 
 async def async_get_config_entry_diagnostics(
@@ -42,47 +45,70 @@ async def async_get_config_entry_diagnostics(
             "last_update_success": runtime.health.last_update_success,
             "last_checked": health.last_checked,
             "checks": [asdict(check) for check in health.checks],
-            "indexers": [_indexer(i) for i in health.indexers.values()],
+            "applications": [
+                {**asdict(app), "base_url": _url(app.base_url)}
+                | {"prowlarr_url": _url(app.prowlarr_url)}
+                for app in health.applications
+            ],
+            "indexers": [_indexer(entry, i) for i in health.indexers.values()],
         },
         "heal": asdict(runtime.heal.data) if runtime.heal.data else None,
         "ledger": runtime.ledger.as_dict(),
     }
 
 
-def _indexer(health: IndexerHealth) -> dict[str, Any]:
+def _url(url: str | None) -> str | None:
+    return safe_url(url) if url else None
+
+
+def _indexer(entry: ArrConfigEntry, health: IndexerHealth) -> dict[str, Any]:
+    runtime = entry.runtime_data
     indexer = health.indexer
-    return {
+    route, source = runtime.stack.route_of(entry.entry_id, indexer)
+    link = indexer.prowlarr_link
+    data: dict[str, Any] = {
         "id": indexer.id,
         "name": indexer.name,
         "enabled": indexer.enabled,
         "flags": dict(indexer.flags),
-        "prowlarr_link": asdict(link) if (link := indexer.prowlarr_link) else None,
+        "route": route.value,
+        "prowlarr_link": {**asdict(link), "prowlarr_url": _url(link.prowlarr_url)}
+        if link
+        else None,
+        "source": {
+            "prowlarr": source.prowlarr_title,
+            "indexer_id": source.indexer_id,
+            "sync_level": source.sync_level.value,
+            "application": source.application,
+            "failing_in_prowlarr": source.source_failing(dt_util.utcnow()),
+        }
+        if source
+        else None,
         "passed": health.passed,
+        "cause": health.cause,
         "message": health.message,
+        "setting": health.setting,
+        "warning": health.warning,
         "response_time": health.response_time,
         "consecutive_failures": health.consecutive_failures,
+        "strikes": health.strikes,
         "last_tested": health.last_tested,
         "last_success": health.last_success,
+        "paused_until": health.paused_until,
         "blocked_until": health.blocked_until,
         "stats": asdict(health.stats) if health.stats else None,
-        "resource": _redact_resource(indexer),
+        "resource": redact_resource(indexer.resource),
     }
-
-
-def _redact_resource(indexer: Indexer) -> dict[str, Any]:
-    """The resource with secret settings removed, whatever the app masked itself."""
-    resource: dict[str, Any] = async_redact_data(dict(indexer.resource), TO_REDACT)
-    fields = resource.get("fields")
-    if isinstance(fields, list):
-        resource["fields"] = [
-            {**field, "value": REDACTED}
-            if isinstance(field, Mapping)
-            and (
-                field.get("privacy") in _SECRET_PRIVACY
-                or str(field.get("name", "")).rsplit(".", 1)[-1] in TO_REDACT
-            )
-            and field.get("value") not in (None, "")
-            else field
-            for field in fields
+    if runtime.status.app is ArrApp.PROWLARR:
+        data["copies"] = [
+            {
+                "instance": copy.title,
+                "indexer_id": copy.indexer_id,
+                "sync_level": copy.sync_level.value,
+                "enabled": copy.health.indexer.enabled,
+                "passed": copy.health.passed,
+                "cause": copy.health.cause,
+            }
+            for copy in runtime.stack.copies_of(entry.entry_id, indexer.id)
         ]
-    return resource
+    return data

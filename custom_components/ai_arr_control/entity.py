@@ -12,13 +12,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
-from .coordinator import (
-    ArrConfigEntry,
-    ArrHealCoordinator,
-    ArrHealthCoordinator,
-    indexer_identifier,
-)
+from .coordinator import ArrConfigEntry, ArrHealthCoordinator, indexer_identifier
 from .data import IndexerHealth
+from .heal_coordinator import ArrHealCoordinator
 
 
 class ArrInstanceEntity[CoordinatorT: ArrHealthCoordinator | ArrHealCoordinator](

@@ -17,9 +17,9 @@ from .const import (
 )
 
 _MESSAGES = {
-    EVENT_INDEXER_FAILED: "indexer {indexer} started failing: {reason}",
+    EVENT_INDEXER_FAILED: "indexer {indexer} started failing ({cause}): {reason}",
     EVENT_INDEXER_RECOVERED: "indexer {indexer} passes its tests again",
-    EVENT_INDEXER_DISABLED: "auto-heal disabled indexer {indexer}: {reason}",
+    EVENT_INDEXER_DISABLED: "auto-heal disabled indexer {indexer} ({cause}): {reason}",
     EVENT_INDEXER_ENABLED: "indexer {indexer} was re-enabled ({reason})",
 }
 
@@ -41,6 +41,7 @@ def async_describe_events(
             LOGBOOK_ENTRY_MESSAGE: _MESSAGES[str(event.event_type)].format(
                 indexer=data.get("indexer", ""),
                 reason=data.get("reason") or "no details",
+                cause=data.get("cause") or "unknown",
             ),
         }
 

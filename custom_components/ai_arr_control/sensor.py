@@ -17,9 +17,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .arr import ArrApp
-from .coordinator import ArrConfigEntry, ArrHealCoordinator, ArrHealthCoordinator
+from .coordinator import ArrConfigEntry, ArrHealthCoordinator
 from .data import IndexerHealth, InstanceHealth
 from .entity import ArrIndexerEntity, ArrInstanceEntity, async_add_indexer_entities
+from .heal_coordinator import ArrHealCoordinator
 
 PARALLEL_UPDATES = 0
 

@@ -29,7 +29,8 @@ _ENTRY_SCHEMA = probatio.Schema({probatio.Required(ATTR_CONFIG_ENTRY_ID): cv.str
 _HEAL_SCHEMA = probatio.Schema(
     {
         probatio.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
-        probatio.Optional(CONF_DRY_RUN, default=False): cv.boolean,
+        # Unset: the entry's Dry run option.
+        probatio.Optional(CONF_DRY_RUN): cv.boolean,
     }
 )
 
@@ -66,7 +67,9 @@ async def _test_indexers(call: ServiceCall) -> None:
 
 async def _heal_now(call: ServiceCall) -> ServiceResponse:
     entry = _get_entry(call)
-    run = await entry.runtime_data.heal.async_heal_now(dry_run=call.data[CONF_DRY_RUN])
+    run = await entry.runtime_data.heal.async_heal_now(
+        dry_run=call.data.get(CONF_DRY_RUN)
+    )
     if not run.plan.reachable:
         raise HomeAssistantError(
             translation_domain=DOMAIN,
@@ -90,12 +93,28 @@ def heal_report(run: HealRun) -> dict[str, Any]:
                 "indexer": d.name,
                 "action": str(d.action),
                 "reason": d.reason,
+                "cause": str(d.cause) if d.cause else None,
             }
             for d in plan.decisions
         ],
         "skipped": [
-            {"indexer_id": s.indexer_id, "indexer": s.name, "reason": str(s.reason)}
+            {
+                "indexer_id": s.indexer_id,
+                "indexer": s.name,
+                "reason": str(s.reason),
+                "cause": str(s.cause) if s.cause else None,
+            }
             for s in plan.skipped
+        ],
+        "notices": [
+            {
+                "indexer_id": n.indexer_id,
+                "indexer": n.name,
+                "kind": str(n.kind),
+                "cause": str(n.cause) if n.cause else None,
+                "setting": n.setting,
+            }
+            for n in plan.notices
         ],
     }
 

@@ -13,6 +13,7 @@ from typing import Any
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 
+from .arr import Cause
 from .const import DOMAIN
 from .heal import Owned
 
@@ -46,7 +47,9 @@ class IndexerLedger:
         self._names = {}
         for indexer_id, item in data.get("owned", {}).items():
             self._owned[int(indexer_id)] = Owned(
-                flags=_flags(item["flags"]), reason=str(item.get("reason", ""))
+                flags=_flags(item["flags"]),
+                reason=str(item.get("reason", "")),
+                cause=_cause(item.get("cause")),
             )
             self._names[int(indexer_id)] = str(item.get("name", indexer_id))
         self._holds = {int(i) for i in data.get("holds", [])}
@@ -110,7 +113,12 @@ class IndexerLedger:
 
     @callback
     def own(self, indexer_id: int, name: str, owned: Owned) -> None:
-        """Record that the heal run disabled an indexer."""
+        """Record that the heal run disabled an indexer.
+
+        Never with all flags off: those would put nothing back.
+        """
+        if not any(owned.flags.values()):
+            raise ValueError(f"Indexer {indexer_id} would be owned with no flag on")
         self._owned[indexer_id] = owned
         self._names[indexer_id] = name
         self._save()
@@ -158,6 +166,7 @@ class IndexerLedger:
                     "name": self._names.get(k, str(k)),
                     "flags": dict(v.flags),
                     "reason": v.reason,
+                    "cause": v.cause.value if v.cause is not None else None,
                 }
                 for k, v in self._owned.items()
             },
@@ -172,6 +181,13 @@ class IndexerLedger:
     def _data_to_save(self) -> dict[str, Any]:
         self._dirty = False
         return self.as_dict()
+
+
+def _cause(value: Any) -> Cause | None:
+    try:
+        return Cause(value) if value is not None else None
+    except ValueError:
+        return Cause.UNKNOWN
 
 
 def _flags(flags: Mapping[str, Any]) -> dict[str, bool]:

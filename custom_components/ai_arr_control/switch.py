@@ -9,8 +9,9 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import ArrConfigEntry, ArrHealCoordinator
+from .coordinator import ArrConfigEntry
 from .entity import ArrIndexerEntity, ArrInstanceEntity, async_add_indexer_entities
+from .heal_coordinator import ArrHealCoordinator
 from .helpers import arr_errors
 
 # One change at a time per instance: each is a write to the Arr app.
@@ -41,7 +42,8 @@ class ArrIndexerSwitch(ArrIndexerEntity, SwitchEntity):
     """On while any of the indexer's enable flags is on.
 
     Only the enable flags change. Turning it off remembers them and turning it
-    back on restores exactly those (e.g. RSS on, interactive search off).
+    back on restores exactly those (e.g. RSS on, interactive search off). A copy
+    that Prowlarr's Full Sync keeps in line refuses: the change would not last.
     """
 
     @property
@@ -51,34 +53,17 @@ class ArrIndexerSwitch(ArrIndexerEntity, SwitchEntity):
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Restore the flags it had and hand it back to auto-heal."""
-        ledger = self.coordinator.ledger
-        indexer = self.indexer_health.indexer
-        owned = ledger.owned.get(self.indexer_id)
-        flags = (
-            (dict(owned.flags) if owned else None)
-            or ledger.flags_before_off(self.indexer_id)
-            or indexer.all_on_flags()
-        )
+        control = self.coordinator.config_entry.runtime_data.control
+        control.check_user_may_switch(self.indexer_health.indexer)
         with arr_errors(self.hass, self.coordinator.config_entry):
-            await self.coordinator.async_set_indexer_flags(self.indexer_id, flags)
-        ledger.forget(self.indexer_id)
-        # Auto-heal counts its failures afresh from here.
-        self.coordinator.reset_failures(self.indexer_id)
+            await control.async_user_on(self.indexer_id)
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Turn every enable flag off; the user now holds it, auto-heal lets go."""
-        ledger = self.coordinator.ledger
-        indexer = self.indexer_health.indexer
-        owned = ledger.release(self.indexer_id)
-        if owned is not None:
-            ledger.remember(self.indexer_id, owned.flags)
-        elif indexer.enabled:
-            ledger.remember(self.indexer_id, indexer.flags)
-        ledger.hold(self.indexer_id)
+        control = self.coordinator.config_entry.runtime_data.control
+        control.check_user_may_switch(self.indexer_health.indexer)
         with arr_errors(self.hass, self.coordinator.config_entry):
-            await self.coordinator.async_set_indexer_flags(
-                self.indexer_id, dict.fromkeys(indexer.flags, False)
-            )
+            await control.async_user_off(self.indexer_id)
 
 
 class ArrAutoHealSwitch(ArrInstanceEntity[ArrHealCoordinator], SwitchEntity):

@@ -149,16 +149,16 @@ async def test_add_and_remove_indexers(
         },
     )
     assert status == 201
-    assert added["id"] == 11
+    assert added["id"] == 12
     status, _ = await control(
         session, arr_simulator, "POST", "/instances/radarr/indexers", {"nam": "x"}
     )
     assert status == 400
     status, _ = await control(
-        session, arr_simulator, "DELETE", "/instances/radarr/indexers/11"
+        session, arr_simulator, "DELETE", "/instances/radarr/indexers/12"
     )
     assert status == 200
-    assert 11 not in arr_simulator.instance("radarr").indexers
+    assert 12 not in arr_simulator.instance("radarr").indexers
 
 
 async def test_reset(
@@ -176,7 +176,7 @@ async def test_reset(
     assert radarr.fault is None
     assert radarr.indexer_fault(1) is None
     assert radarr.status(1).escalation_level == 0
-    assert sorted(radarr.indexers) == list(range(1, 11))
+    assert sorted(radarr.indexers) == list(range(1, 12))
     assert radarr.indexers[6]["name"] == "TorrentHaven (Prowlarr)"
     assert radarr.requests == []
     assert (

@@ -139,7 +139,9 @@ async def test_indexer_hang_until_client_gives_up(
 async def test_indexer_hang_is_capped(
     arr_simulator: ArrSimulator, session: aiohttp.ClientSession
 ) -> None:
-    """After the hang cap the test fails with the apps' timeout message."""
+    """After the hang cap the test fails with the apps' timeout message
+    (ManagedHttpDispatcher's "Http request timed out", in HttpIndexerBase's
+    "server is unavailable" branch)."""
     radarr = arr_simulator.instance("radarr")
     radarr.hang_timeout = 0.2
     radarr.set_indexer_fault(2, hang=True)
@@ -147,8 +149,9 @@ async def test_indexer_hang_is_capped(
         session, radarr, "POST", "/indexer/test", body=radarr.indexers[2]
     )
     assert reply.status == 400
-    assert reply.json[0]["errorMessage"].startswith(
-        "Unable to connect to indexer, possibly due to a timeout."
+    assert reply.json[0]["errorMessage"] == (
+        "Unable to connect to indexer, indexer's server is unavailable. Try again "
+        "later. Http request timed out"
     )
     assert radarr.status(2).escalation_level == 1
 

@@ -198,7 +198,7 @@ async def test_indexers_sorted_by_name_ignoring_case(
     names = [item["name"] for item in await get_json(session, radarr, "/indexer")]
     assert names == sorted(names, key=str.casefold)
     assert names[0] == "aardvark"
-    assert len(names) == 11
+    assert len(names) == 12
 
 
 async def test_unknown_indexer_is_404_with_message(

@@ -23,15 +23,74 @@ async def test_get_masks_secrets(
     assert field(indexer, "baseUrl") == "https://api.geeknzb.example-nzb.test"
     assert field(radarr.indexers[1], "apiKey") == GEEK_KEY
     prowlarr = arr_simulator.instance("prowlarr")
-    tracker = await get_json(session, prowlarr, "/indexer/1")
-    assert field(tracker, "password") == MASK
-    assert field(tracker, "username") == "simuser"
+    usenet = await get_json(session, prowlarr, "/indexer/4")
+    assert field(usenet, "apiKey") == MASK
     # Empty secrets are not masked.
-    assert "value" not in next(
-        f
-        for f in (await get_json(session, prowlarr, "/indexer/2"))["fields"]
-        if f["name"] == "password"
+    radarr.indexers[2]["fields"][2]["value"] = ""
+    assert field(await get_json(session, radarr, "/indexer/2"), "apiKey") == ""
+
+
+async def test_cardigann_settings_come_back_in_clear(
+    arr_simulator: ArrSimulator, session: aiohttp.ClientSession
+) -> None:
+    """A Cardigann indexer's definition settings are extra fields with the stored
+    values and privacy "normal" (Prowlarr IndexerResource.MapCardigannField):
+    passwords, API keys and 2FA tokens are not masked."""
+    prowlarr = arr_simulator.instance("prowlarr")
+    aither = await get_json(session, prowlarr, "/indexer/7")
+    apikey = next(f for f in aither["fields"] if f["name"] == "apikey")
+    assert (apikey["value"], apikey["privacy"], apikey["type"]) == (
+        "AITHER-SECRET-APIKEY-7f3e9b1c5d",
+        "normal",
+        "textbox",
     )
+    leech = await get_json(session, prowlarr, "/indexer/8")
+    shown = {
+        f["name"]: (f.get("value"), f["type"], f["privacy"]) for f in leech["fields"]
+    }
+    assert shown["password"] == ("TL-SECRET-PASSWORD-a81f", "password", "normal")
+    assert shown["alt2fatoken"] == ("TL-SECRET-2FA-TOKEN-4c2d", "textbox", "normal")
+    assert shown["freeleech"] == (True, "checkbox", "normal")
+    assert shown["sort"] == (1, "select", "normal")
+    # CardigannSettings' own fields come first; the definition's follow.
+    names = [f["name"] for f in leech["fields"]]
+    assert names.index("definitionFile") < names.index("username")
+
+
+async def test_cardigann_settings_round_trip(
+    arr_simulator: ArrSimulator, session: aiohttp.ClientSession
+) -> None:
+    """PUT rebuilds the definition settings from the body alone (ToModel fills
+    ExtraFieldData from the body, no "********" merge); a name the definition
+    lacks is an unhandled error (500)."""
+    prowlarr = arr_simulator.instance("prowlarr")
+    leech = await get_json(session, prowlarr, "/indexer/8")
+    reply = await call(
+        session, prowlarr, "PUT", "/indexer/8", params={"forceSave": "true"}, body=leech
+    )
+    assert reply.status == 202
+    assert field(prowlarr.indexers[8], "alt2fatoken") == "TL-SECRET-2FA-TOKEN-4c2d"
+    masked = with_field(leech, "password", MASK)
+    await call(
+        session,
+        prowlarr,
+        "PUT",
+        "/indexer/8",
+        params={"forceSave": "true"},
+        body=masked,
+    )
+    assert field(prowlarr.indexers[8], "password") == MASK
+    unknown = leech | {"fields": [*leech["fields"], {"name": "bogus", "value": 1}]}
+    reply = await call(
+        session,
+        prowlarr,
+        "PUT",
+        "/indexer/8",
+        params={"forceSave": "true"},
+        body=unknown,
+    )
+    assert reply.status == 500
+    assert reply.json["message"] == "Unknown Cardigann setting. (Parameter 'bogus')"
 
 
 async def test_resource_shape(
@@ -305,7 +364,7 @@ async def test_bulk_changes_only_given_properties(
         radarr,
         "PUT",
         "/indexer/bulk",
-        body={"ids": [1, 2, 404], "enableRss": False, "priority": 9},
+        body={"ids": [1, 2], "enableRss": False, "priority": 9},
     )
     assert reply.status == 202
     assert [item["id"] for item in reply.json] == [1, 2]
@@ -318,6 +377,23 @@ async def test_bulk_changes_only_given_properties(
         assert stored["fields"] == before[indexer_id]["fields"]
     assert radarr.indexers[3] == before[3]
     assert radarr.status(1).escalation_level == 0
+
+
+async def test_bulk_naming_a_deleted_indexer_is_a_server_error(
+    arr_simulator: ArrSimulator, session: aiohttp.ClientSession
+) -> None:
+    """BasicRepository.Get(ids) throws when an id is missing: the error pipeline
+    answers 500 and nothing changes (Radarr and Prowlarr ProviderControllerBase)."""
+    for name, body in (
+        ("radarr", {"ids": [1, 404], "enableRss": False}),
+        ("prowlarr", {"ids": [1, 404], "enable": False}),
+    ):
+        instance = arr_simulator.instance(name)
+        reply = await call(session, instance, "PUT", "/indexer/bulk", body=body)
+        assert reply.status == 500
+        assert reply.json["message"] == "Expected query to return 2 rows but returned 1"
+    assert arr_simulator.instance("radarr").indexers[1]["enableRss"] is True
+    assert arr_simulator.instance("prowlarr").indexers[1]["enable"] is True
 
 
 async def test_bulk_tags(
@@ -398,5 +474,5 @@ async def test_create_indexer(
     body = with_field(body | {"name": "GeekNZB Copy", "id": 0}, "apiKey", "new-key")
     reply = await call(session, radarr, "POST", "/indexer", body=body)
     assert reply.status == 201
-    assert reply.json["id"] == 11
-    assert field(radarr.indexers[11], "apiKey") == "new-key"
+    assert reply.json["id"] == 12
+    assert field(radarr.indexers[12], "apiKey") == "new-key"

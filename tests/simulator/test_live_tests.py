@@ -110,8 +110,11 @@ async def test_testall_tests_enabled_only_and_returns_400(
     reply = await call(session, sonarr, "POST", "/indexer/testall")
     assert reply.status == 400
     by_id = {item["id"]: item for item in reply.json}
-    # 4 (LegacyIndexer) and 8 (OldTracker, disabled in Prowlarr) are not tested.
-    assert sorted(by_id) == [1, 2, 3, 5, 6, 7, 9]
+    # 4 (LegacyIndexer, disabled) is not tested. 3 is: testall tests what is
+    # enabled with valid settings, and the shared rules (its deleted download
+    # client) are not settings (IndexerFactory.Test, ProviderControllerBase).
+    assert sorted(by_id) == [1, 2, 3, 5, 6, 7, 8, 9, 10]
+    assert by_id[3]["isValid"] is True
     assert by_id[1] == {"id": 1, "isValid": True, "validationFailures": []}
     assert by_id[2] == {
         "id": 2,
@@ -125,7 +128,7 @@ async def test_testall_tests_enabled_only_and_returns_400(
         ],
     }
     # FlakyTracker is blocked in Prowlarr, which answers 429.
-    assert "[429:TooManyRequests]" in by_id[9]["validationFailures"][0]["errorMessage"]
+    assert "[429:TooManyRequests]" in by_id[8]["validationFailures"][0]["errorMessage"]
     assert sonarr.status(2).escalation_level == 1
     assert sonarr.status(1).escalation_level == 0
 
@@ -135,10 +138,11 @@ async def test_testall_all_valid_is_200(
 ) -> None:
     """testall answers 200 when every tested indexer passes."""
     radarr4k = arr_simulator.instance("radarr4k")
-    radarr4k.remove_indexer(8)
+    radarr4k.remove_indexer(7)
+    radarr4k.clear_indexer_fault(1)
     reply = await call(session, radarr4k, "POST", "/indexer/testall")
     assert reply.status == 200
-    assert [item["id"] for item in reply.json] == [1, 2, 4, 5, 6]
+    assert [item["id"] for item in reply.json] == [1, 2, 4, 5, 6, 8, 9]
     assert all(item["isValid"] for item in reply.json)
 
 

@@ -35,21 +35,25 @@ async def test_indexerstatus_lists_blocked_only(
     assert prowlarr.status(6).escalation_level == 2
 
 
-async def test_indexerstats_from_test_history(
+async def test_indexerstats_from_history(
     arr_simulator_factory: ArrSimulatorFactory, session: aiohttp.ClientSession
 ) -> None:
-    """Every test counts as a query; failed tests as failed queries."""
+    """Prowlarr's own tests write no history (TestConnection publishes no
+    IndexerQueryEvent); the apps' queries do, RSS and searches counted apart
+    (IndexerStatisticsService)."""
     clock = FakeClock(datetime(2025, 6, 1, 12, 0, tzinfo=UTC))
     simulator = await arr_simulator_factory(clock=clock)
     prowlarr = simulator.instance("prowlarr")
     assert (await get_json(session, prowlarr, "/indexerstats"))["indexers"] == []
-    prowlarr.set_indexer_fault(1, latency=0.02)
     for _ in range(2):
         await call(
             session, prowlarr, "POST", "/indexer/test", body=prowlarr.indexers[1]
         )
+    assert (await get_json(session, prowlarr, "/indexerstats"))["indexers"] == []
+    prowlarr.record_traffic(1, count=2, source="Radarr")
+    prowlarr.record_traffic(1, event_type="indexerQuery", source="Radarr")
     clock.now += timedelta(hours=1)
-    await call(session, prowlarr, "POST", "/indexer/test", body=prowlarr.indexers[6])
+    prowlarr.record_traffic(6, successful=False, source="Sonarr")
     stats = await get_json(session, prowlarr, "/indexerstats")
     assert stats["id"] == 0
     assert [
@@ -57,13 +61,14 @@ async def test_indexerstats_from_test_history(
             s["indexerId"],
             s["indexerName"],
             s["numberOfQueries"],
-            s["numberOfFailedQueries"],
-            s["averageResponseTime"],
+            s["numberOfRssQueries"],
+            s["numberOfFailedRssQueries"],
         )
         for s in stats["indexers"]
-    ] == [(1, "TorrentHaven", 2, 0, 20), (6, "FlakyTracker", 1, 1, 0)]
+    ] == [(1, "TorrentHaven", 1, 2, 0), (6, "FlakyTracker", 0, 1, 1)]
     assert stats["userAgents"] == [
-        {"userAgent": "Prowlarr/2.3.6.5296", "numberOfQueries": 3, "numberOfGrabs": 0}
+        {"userAgent": "Radarr", "numberOfQueries": 3, "numberOfGrabs": 0},
+        {"userAgent": "Sonarr", "numberOfQueries": 1, "numberOfGrabs": 0},
     ]
     filtered = await call(
         session, prowlarr, "GET", "/indexerstats", params={"indexers": "6"}
@@ -101,9 +106,10 @@ async def test_applications(
         (a["id"], a["name"], a["implementation"], a["syncLevel"]) for a in applications
     ] == [
         (1, "Radarr", "Radarr", "fullSync"),
-        (2, "Radarr 4K", "Radarr", "fullSync"),
+        (2, "Radarr 4K", "Radarr", "addOnly"),
         (3, "Sonarr", "Sonarr", "fullSync"),
     ]
+    assert [a["enable"] for a in applications] == [True, True, True]
     radarr4k = applications[1]
     assert field(radarr4k, "prowlarrUrl") == prowlarr.url
     assert field(radarr4k, "baseUrl") == arr_simulator.instance("radarr4k").url
@@ -133,13 +139,9 @@ async def test_synced_indexers_layout(
         "usenet",
     )
     assert usenet["priority"] == 20
-    disabled = radarr.indexers[9]
-    assert disabled["name"] == "OldTracker (Prowlarr)"
-    assert not any(
-        disabled[flag]
-        for flag in ("enableRss", "enableAutomaticSearch", "enableInteractiveSearch")
-    )
     names = {r["name"] for r in radarr.indexers.values()}
+    # SyncIndexers adds only enabled Prowlarr indexers (ApplicationService.cs).
+    assert "OldTracker (Prowlarr)" not in names
     assert "EpisodeFeed (Prowlarr)" not in names
     assert "FilmVault (Prowlarr)" not in {
         r["name"] for r in arr_simulator.instance("sonarr").indexers.values()
@@ -214,7 +216,7 @@ async def test_full_sync_re_adds_deleted_app_indexer(
     await call(
         session, prowlarr, "POST", "/command", body={"name": "ApplicationIndexerSync"}
     )
-    assert radarr.indexers[11]["name"] == "FilmVault (Prowlarr)"
+    assert radarr.indexers[12]["name"] == "FilmVault (Prowlarr)"
 
 
 async def test_added_prowlarr_indexer_is_synced(arr_simulator: ArrSimulator) -> None:
@@ -223,10 +225,10 @@ async def test_added_prowlarr_indexer_is_synced(arr_simulator: ArrSimulator) -> 
     added = prowlarr.add_indexer(
         {"name": "NewTracker", "protocol": "torrent", "categories": [2000, 2040]}
     )
-    assert added["id"] == 7
+    assert added["id"] == 9
     radarr = arr_simulator.instance("radarr")
-    assert radarr.indexers[11]["name"] == "NewTracker (Prowlarr)"
-    assert field(radarr.indexers[11], "baseUrl") == f"{prowlarr.url}/7/"
+    assert radarr.indexers[12]["name"] == "NewTracker (Prowlarr)"
+    assert field(radarr.indexers[12], "baseUrl") == f"{prowlarr.url}/9/"
     assert "NewTracker (Prowlarr)" not in {
         r["name"] for r in arr_simulator.instance("sonarr").indexers.values()
     }
@@ -235,7 +237,9 @@ async def test_added_prowlarr_indexer_is_synced(arr_simulator: ArrSimulator) -> 
 async def test_synced_test_outcomes(
     arr_simulator: ArrSimulator, session: aiohttp.ClientSession
 ) -> None:
-    """A synced indexer's test follows its Prowlarr indexer (429 / 410 / fault / pass)."""
+    """A synced copy's test is an RSS query to Prowlarr's Newznab endpoint
+    (NewznabController.cs): 429 while blocked, 410 when disabled, an empty feed
+    ("no results") when the site fails inside Prowlarr, else a pass."""
     prowlarr = arr_simulator.instance("prowlarr")
     radarr = arr_simulator.instance("radarr")
 
@@ -245,31 +249,31 @@ async def test_synced_test_outcomes(
         )
         return None if reply.status == 200 else str(reply.json[0]["errorMessage"])
 
-    blocked = await test(10)
+    blocked = await test(9)
     assert blocked is not None
     assert blocked.startswith(
         "Unable to connect to indexer, check the log above the ValidationFailure"
     )
-    assert (
-        f"[429:TooManyRequests] [GET] at [{prowlarr.url}/6/api?t=caps&apikey=(removed)]"
-        in blocked
+    # HttpException shows the whole URL, the Prowlarr API key included.
+    assert f"[429:TooManyRequests] [GET] at [{prowlarr.url}/6/api?t=movie" in blocked
+    assert f"&apikey={PROWLARR_KEY}&" in blocked
+    # IndexerFactory.Test records a plain failure: no minimum back-off from the
+    # 429's Retry-After (that is only for real searches).
+    assert radarr.status(9).escalation_level == 1
+    prowlarr.remove_indexer(5)
+    prowlarr.set_indexer_fault(1, kind="auth")
+    assert await test(6) == (
+        "Query successful, but no results in the configured categories were "
+        "returned from your indexer. This may be an issue with the indexer or your "
+        "indexer category settings."
     )
-    # Radarr backs off at least as long as Prowlarr's Retry-After.
-    app_side = radarr.status(10)
-    upstream = prowlarr.status(6).disabled_till
-    assert app_side.disabled_till is not None
-    assert upstream is not None
-    assert app_side.disabled_till >= upstream
-    assert app_side.escalation_level == 2
-    assert "[410:Gone]" in (await test(9) or "")
-    prowlarr.set_indexer_fault(1, fail="Invalid API Key")
-    assert await test(6) == "Invalid API Key"
     assert prowlarr.status(1).escalation_level == 1
+    assert radarr.status(6).escalation_level == 1
     prowlarr.clear_indexer_fault(3)
     assert await test(7) is None
     stats = await get_json(session, prowlarr, "/indexerstats")
     assert [
-        (s["indexerId"], s["numberOfQueries"], s["numberOfFailedQueries"])
+        (s["indexerId"], s["numberOfRssQueries"], s["numberOfFailedRssQueries"])
         for s in stats["indexers"]
     ] == [
         (1, 1, 1),
@@ -309,11 +313,11 @@ async def test_reseeding_one_side_keeps_the_sync(arr_simulator: ArrSimulator) ->
     radarr.remove_indexer(6)
     radarr.reset()
     assert radarr.indexers[6]["name"] == "TorrentHaven (Prowlarr)"
-    assert sorted(radarr.indexers) == list(range(1, 11))
+    assert sorted(radarr.indexers) == list(range(1, 12))
     prowlarr.remove_indexer(1)
     assert 6 not in radarr.indexers
     prowlarr.reset()
-    assert radarr.indexers[11]["name"] == "TorrentHaven (Prowlarr)"
+    assert radarr.indexers[12]["name"] == "TorrentHaven (Prowlarr)"
 
 
 @pytest.mark.parametrize(
@@ -322,7 +326,7 @@ async def test_reseeding_one_side_keeps_the_sync(arr_simulator: ArrSimulator) ->
         ("unauthorized", "[401:Unauthorized]"),
         ("error", "[500:InternalServerError]"),
         ("starting", "[503:ServiceUnavailable]"),
-        ("html", "not valid XML"),
+        ("html", "Data at the root level is invalid"),
     ],
 )
 async def test_synced_test_with_prowlarr_fault(

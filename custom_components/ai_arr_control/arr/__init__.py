@@ -4,8 +4,9 @@ Radarr, Sonarr, Whisparr (API v3), Lidarr, Readarr and Prowlarr (API v1). No Hom
 Assistant imports: this package could be published on its own.
 """
 
+from .causes import Cause, TestVerdict, assess
 from .client import ArrClient, ArrInvalidUrlError, normalize_url, safe_url
-from .const import ArrApp
+from .const import ArrApp, SyncLevel
 from .exceptions import (
     ArrAuthenticationError,
     ArrConnectionError,
@@ -30,8 +31,16 @@ from .models import (
     SystemStatus,
     ValidationFailure,
 )
+from .secrets import (
+    REDACTED,
+    redact_resource,
+    redact_text,
+    secret_values,
+    strip_url_credentials,
+)
 
 __all__ = [
+    "REDACTED",
     "ArrApp",
     "ArrAuthenticationError",
     "ArrClient",
@@ -46,6 +55,7 @@ __all__ = [
     "ArrUnsupportedError",
     "ArrUnsupportedVersionError",
     "ArrValidationError",
+    "Cause",
     "HealthCheck",
     "Indexer",
     "IndexerStats",
@@ -53,8 +63,15 @@ __all__ = [
     "IndexerTestResult",
     "ProwlarrApplication",
     "ProwlarrLink",
+    "SyncLevel",
     "SystemStatus",
+    "TestVerdict",
     "ValidationFailure",
+    "assess",
     "normalize_url",
+    "redact_resource",
+    "redact_text",
     "safe_url",
+    "secret_values",
+    "strip_url_credentials",
 ]

@@ -27,6 +27,7 @@ from .const import (
     PROFILES,
     AppProfile,
     ArrApp,
+    profile_for,
 )
 from .exceptions import (
     ArrAuthenticationError,
@@ -170,11 +171,12 @@ class ArrClient:
                 # Not this API version (404, HTML, not a status): try the next one.
                 last_error = err
                 continue
-            self._profile = PROFILES[status.app]
+            self._profile = profile_for(status.app, api_version)
             self._status = status
             return status
         raise ArrNotArrAppError(
-            f"No Arr API found at {safe_url(self._base)} (tried /api/v3 and /api/v1): "
+            f"No Arr API found at {safe_url(self._base)} "
+            f"(tried {', '.join(f'/api/{v}' for v in versions)}): "
             f"{last_error}"
         ) from last_error
 
@@ -192,8 +194,8 @@ class ArrClient:
                 raise ArrNotArrAppError(f"{app_name} is not a supported Arr app")
         else:
             app = await self._identify_legacy(api_version)
-        profile = PROFILES[app]
-        if profile.api_version != api_version:
+        profile = profile_for(app, api_version)
+        if profile is None:
             raise ArrResponseError(f"{app} does not serve /api/{api_version}")
         status = SystemStatus(
             app=app,
@@ -251,8 +253,11 @@ class ArrClient:
     async def test_indexer(self, indexer: Indexer) -> IndexerTestResult:
         """Test one indexer with its full resource (``POST /indexer/test``).
 
-        200 means it passed, 400 that it failed (with the app's messages). The
-        test moves the app's own back-off: a pass clears it, a failure escalates.
+        200 (Sonarr v5: 204) means it passed, 400 that it did not, with the app's
+        messages: a failure, a warning only (``isWarning``), or a validation error
+        raised before any test. The app tests the settings in the body, so pass a
+        fresh resource. A test moves the app's back-off: a pass clears it, a
+        failure escalates it (validation errors raised before the test do not).
         """
         await self._ensure_profile()
         started = time.perf_counter()
@@ -260,12 +265,13 @@ class ArrClient:
             "POST",
             "indexer/test",
             json_body=dict(indexer.resource),
-            accept=(200, 400),
+            accept=(200, 204, 400),
             time_limit=self._test_timeout,
             parse=False,
         )
         elapsed = time.perf_counter() - started
-        if response.status == 200:
+        # Sonarr v5 answers a passing test 204 without a body.
+        if response.status in (200, 204):
             return IndexerTestResult(indexer.id, True, response_time=elapsed)
         return IndexerTestResult(
             indexer.id, False, _test_failures(response.data), response_time=elapsed
@@ -322,6 +328,12 @@ class ArrClient:
             try:
                 return await self._bulk_set_flags(profile, indexer_id, flags)
             except ArrResponseError as err:
+                if err.status == 500:
+                    # The apps answer a bulk edit naming a deleted indexer with 500
+                    # (BasicRepository.Get: "Expected query to return 1 rows");
+                    # a 404 on a fresh read says that is what happened.
+                    await self.indexer(indexer_id)
+                    raise
                 if err.status not in (404, 405):
                     raise
                 _LOGGER.debug(
@@ -377,7 +389,7 @@ class ArrClient:
         response = await self._request(
             "PUT",
             f"indexer/{indexer_id}",
-            params={"forceSave": "true"},
+            params=dict(profile.force_save),
             json_body=body,
             accept=(200, 202),
         )

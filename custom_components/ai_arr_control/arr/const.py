@@ -6,6 +6,19 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 
+class SyncLevel(StrEnum):
+    """How Prowlarr keeps an application's copies of its indexers (``syncLevel``)."""
+
+    # Nothing is synced.
+    DISABLED = "disabled"
+    # New indexers are added (and removed when deleted in Prowlarr); an existing
+    # copy is never updated, so changes made in the app last.
+    ADD_ONLY = "addOnly"
+    # Every change of a Prowlarr indexer, its enable flag included, is pushed into
+    # the copy, on each update and every 6 hours: changes made in the app are undone.
+    FULL_SYNC = "fullSync"
+
+
 class ArrApp(StrEnum):
     """The Arr apps this client supports, by their ``appName``."""
 
@@ -38,6 +51,8 @@ class AppProfile:
     # The key of config/naming that only this app has; identifies old instances
     # whose system/status lacks appName.
     naming_key: str | None = None
+    # Query parameters of a full PUT that skip the live test and settings warnings.
+    force_save: tuple[tuple[str, str], ...] = (("forceSave", "true"),)
 
 
 PROFILES: dict[ArrApp, AppProfile] = {
@@ -74,8 +89,31 @@ PROFILES: dict[ArrApp, AppProfile] = {
     ),
 }
 
-# Probed in this order: /api/v3 (Radarr, Sonarr, Whisparr), then /api/v1.
-API_VERSIONS = ("v3", "v1")
+# Sonarr v5 serves /api/v5 (Sonarr.Api.V5); builds that still mount the deprecated
+# /api/v3 are spoken to there, like Sonarr v4. Its PUT replaced forceSave with
+# skipTesting/skipValidation (v5/Provider/ProviderControllerBase.cs).
+SONARR_V5 = AppProfile(
+    ArrApp.SONARR,
+    "v5",
+    (5, 0),
+    FAMILY_FLAGS,
+    None,
+    naming_key="seriesFolderFormat",
+    force_save=(("skipTesting", "true"), ("skipValidation", "warnings")),
+)
+
+# Probed in this order: /api/v3 (Radarr, Sonarr, Whisparr), /api/v1 (Prowlarr,
+# Lidarr, Readarr), then /api/v5 (Sonarr v5 without the v3 API).
+API_VERSIONS = ("v3", "v1", "v5")
+
+
+def profile_for(app: ArrApp, api_version: str) -> AppProfile | None:
+    """The profile of an app served at an API version, or None if it has none."""
+    if app is ArrApp.SONARR and api_version == SONARR_V5.api_version:
+        return SONARR_V5
+    profile = PROFILES[app]
+    return profile if profile.api_version == api_version else None
+
 
 # Implementations that Prowlarr pushes into the apps it syncs.
 PROWLARR_SYNC_IMPLEMENTATIONS = frozenset({"Newznab", "Torznab"})

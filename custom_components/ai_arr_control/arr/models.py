@@ -12,13 +12,13 @@ from datetime import datetime
 import re
 from typing import Any
 
-from .const import PROWLARR_SYNC_IMPLEMENTATIONS, ArrApp
+from .const import PROWLARR_SYNC_IMPLEMENTATIONS, ArrApp, SyncLevel
 from .exceptions import ArrResponseError
 
-# How Prowlarr itself finds its indexers in an app (Applications/Radarr/Radarr.cs).
-_PROWLARR_BASE_URL = re.compile(
-    r"^(?P<prowlarr>.+?)/(?P<indexer>\d{1,3})(?:/(?:api)?/?)?$"
-)
+# How Prowlarr itself finds its indexers in an app (Applications/Radarr/Radarr.cs),
+# without its \d{1,3} limit: Prowlarr keeps ids of 1000 and more mapped through its
+# AppIndexerMap table.
+_PROWLARR_BASE_URL = re.compile(r"^(?P<prowlarr>.+?)/(?P<indexer>\d+)(?:/(?:api)?/?)?$")
 
 
 def _object(data: Any, what: str) -> Mapping[str, Any]:
@@ -153,6 +153,15 @@ class IndexerTestResult:
         if self.passed:
             return None
         return "; ".join(f.message for f in self.failures if f.message) or None
+
+    @property
+    def warning_only(self) -> bool:
+        """Whether it failed with warnings only (e.g. a Jackett "all" endpoint)."""
+        return (
+            not self.passed
+            and bool(self.failures)
+            and all(f.is_warning for f in self.failures)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,7 +342,7 @@ class ProwlarrApplication:
     id: int
     name: str
     implementation: str
-    sync_level: str
+    sync_level: SyncLevel
     base_url: str | None
     prowlarr_url: str | None
 
@@ -355,7 +364,14 @@ class ProwlarrApplication:
             id=_int(item, "id", "An application"),
             name=_str(item, "name"),
             implementation=_str(item, "implementation"),
-            sync_level=_str(item, "syncLevel", "disabled"),
+            sync_level=next(
+                (
+                    level
+                    for level in SyncLevel
+                    if level.value.lower() == _str(item, "syncLevel").lower()
+                ),
+                SyncLevel.DISABLED,
+            ),
             base_url=base_url if isinstance(base_url, str) else None,
             prowlarr_url=prowlarr_url if isinstance(prowlarr_url, str) else None,
         )

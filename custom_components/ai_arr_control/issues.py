@@ -1,0 +1,160 @@
+"""The repairs issues of one instance, kept in line with what its heal plan says.
+
+Per instance: the indexers auto-heal disabled (fixable: re-enable them now), an
+outage or an unreachable instance, synced copies whose Prowlarr is not
+configured. Per indexer: a setting to fix, credentials to renew, Cloudflare in
+the way, a Full Sync copy failing only in this app. Each is created while its
+condition holds and deleted as soon as it no longer does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+
+from .const import (
+    DOMAIN,
+    ISSUE_AUTO_DISABLED,
+    ISSUE_OUTAGE,
+    ISSUE_PROWLARR_UNCONFIGURED,
+)
+from .heal import HealPlan, Notice, NoticeKind, SkipReason
+from .store import IndexerLedger
+
+# Per-indexer issues are "{kind}_{entry_id}_{indexer_id}".
+NOTICE_KINDS = tuple(kind.value for kind in NoticeKind)
+
+
+def _bullets(lines: Iterable[str]) -> str:
+    return "\n".join(f"- {line}" for line in lines)
+
+
+class InstanceIssues:
+    """Creates and deletes one instance's repairs issues."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str, title: str) -> None:
+        """Issues of the instance of one config entry."""
+        self.hass = hass
+        self.entry_id = entry_id
+        self.title = title
+
+    def _id(self, kind: str, indexer_id: int | None = None) -> str:
+        if indexer_id is None:
+            return f"{kind}_{self.entry_id}"
+        return f"{kind}_{self.entry_id}_{indexer_id}"
+
+    @callback
+    def update_from_plan(
+        self, plan: HealPlan, *, source_titles: dict[int, str], create_outage: bool
+    ) -> None:
+        """Bring the plan's issues in line (``create_outage``: a heal run's plan).
+
+        An outage or unreachable issue is only raised by a heal run (which held
+        back for it), but cleared by any plan that no longer sees it.
+        """
+        outage_id = self._id(ISSUE_OUTAGE)
+        if plan.outage and create_outage:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                outage_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=ISSUE_OUTAGE if plan.reachable else "unreachable",
+                translation_placeholders={
+                    "instance": self.title,
+                    "failing": str(plan.failing),
+                    "enabled": str(plan.enabled),
+                },
+            )
+        elif not plan.outage:
+            ir.async_delete_issue(self.hass, DOMAIN, outage_id)
+        if not plan.reachable:
+            return
+        unconfigured = plan.skipped_for(SkipReason.NO_PROWLARR)
+        unconfigured_id = self._id(ISSUE_PROWLARR_UNCONFIGURED)
+        if unconfigured:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                unconfigured_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=ISSUE_PROWLARR_UNCONFIGURED,
+                translation_placeholders={
+                    "instance": self.title,
+                    "indexers": _bullets(s.name for s in unconfigured),
+                },
+            )
+        else:
+            ir.async_delete_issue(self.hass, DOMAIN, unconfigured_id)
+        self._update_notices(plan.notices, source_titles)
+
+    def _update_notices(
+        self, notices: Iterable[Notice], source_titles: dict[int, str]
+    ) -> None:
+        wanted: set[str] = set()
+        for notice in notices:
+            issue_id = self._id(notice.kind.value, notice.indexer_id)
+            wanted.add(issue_id)
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=f"indexer_{notice.kind.value}",
+                translation_placeholders={
+                    "instance": self.title,
+                    "indexer": notice.name,
+                    "cause": str(notice.cause or "unknown"),
+                    "message": notice.message or "",
+                    "setting": notice.setting or "-",
+                    "prowlarr": source_titles.get(notice.indexer_id, "Prowlarr"),
+                },
+            )
+        for issue_id in self._existing_notice_ids() - wanted:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
+    def _existing_notice_ids(self) -> set[str]:
+        prefixes = tuple(f"{kind}_{self.entry_id}_" for kind in NOTICE_KINDS)
+        return {
+            issue_id
+            for domain, issue_id in ir.async_get(self.hass).issues
+            if domain == DOMAIN and issue_id.startswith(prefixes)
+        }
+
+    @callback
+    def update_auto_disabled(self, ledger: IndexerLedger) -> None:
+        """The issue listing what auto-heal disabled (fixable: put them back)."""
+        issue_id = self._id(ISSUE_AUTO_DISABLED)
+        owned = ledger.owned
+        if not owned:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=True,
+            is_persistent=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_AUTO_DISABLED,
+            translation_placeholders={
+                "instance": self.title,
+                "indexers": _bullets(
+                    f"{ledger.name_of(i)}: {o.reason}" for i, o in owned.items()
+                ),
+            },
+            data={"entry_id": self.entry_id},
+        )
+
+    @callback
+    def remove_all(self) -> None:
+        """Delete every issue of the instance (its entry is removed)."""
+        for kind in (ISSUE_AUTO_DISABLED, ISSUE_OUTAGE, ISSUE_PROWLARR_UNCONFIGURED):
+            ir.async_delete_issue(self.hass, DOMAIN, self._id(kind))
+        for issue_id in self._existing_notice_ids():
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)

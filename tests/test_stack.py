@@ -1,0 +1,420 @@
+"""Healing a whole stack: Prowlarr, its Full Sync and Add-Only apps, causes,
+fresh settings and concurrent heal runs, against the Arr simulator."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
+
+from arr_simulator import ArrSimulator, SimulatedInstance
+from custom_components.ai_arr_control.const import (
+    DOMAIN,
+    EVENT_INDEXER_DISABLED,
+    EVENT_INDEXER_ENABLED,
+    EVENT_INDEXER_FAILED,
+)
+from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
+
+from .common import entry_for, next_health_check, state_of
+
+pytestmark = [
+    pytest.mark.usefixtures("socket_enabled"),
+    pytest.mark.freeze_time("2026-11-28 12:00:00+00:00"),
+]
+
+type AddStack = Callable[..., Awaitable[dict[str, MockConfigEntry]]]
+
+
+@pytest.fixture
+def add_stack(hass: HomeAssistant, arr_simulator: ArrSimulator) -> AddStack:
+    """Set up entries for simulated instances, all at once like a start-up."""
+
+    async def add(
+        *names: str, keep_faults: bool = False, **options: Any
+    ) -> dict[str, MockConfigEntry]:
+        if not keep_faults:
+            # The default set-up's broken FlakyTracker and Radarr 4K's GeekNZB
+            # work here, unless a test says otherwise.
+            arr_simulator.instance("prowlarr").clear_indexer_fault(6)
+            arr_simulator.instance("radarr4k").clear_indexer_fault(1)
+        entries = {}
+        for name in names:
+            entry = entry_for(arr_simulator.instance(name), **options)
+            entry.add_to_hass(hass)
+            entries[name] = entry
+        for entry in entries.values():
+            if entry.state is ConfigEntryState.NOT_LOADED:
+                await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        return entries
+
+    return add
+
+
+def writes(instance: SimulatedInstance) -> list[tuple[str, Any]]:
+    """The writes an instance received: (path, body)."""
+    return [(r.path, r.body) for r in instance.requests if r.method == "PUT"]
+
+
+async def checks(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, count: int
+) -> None:
+    """Let some health checks pass (every fourth brings a heal run)."""
+    for _ in range(count):
+        await next_health_check(hass, freezer)
+
+
+def names(events: list[Event[Any]]) -> list[tuple[str, str]]:
+    """(instance, indexer) of captured events."""
+    return [(e.data["instance"], e.data["indexer"]) for e in events]
+
+
+ALL = ("prowlarr", "radarr", "radarr4k", "sonarr")
+
+
+async def test_copy_failing_only_in_one_app_is_reported_not_acted_on(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_stack: AddStack,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """TorrentHaven passes in Prowlarr but Sonarr cannot reach it: nothing is
+    disabled anywhere, over many heal runs, and one repairs issue says where."""
+    entries = await add_stack(*ALL)
+    prowlarr, sonarr = (
+        arr_simulator.instance("prowlarr"),
+        arr_simulator.instance("sonarr"),
+    )
+    disabled = async_capture_events(hass, EVENT_INDEXER_DISABLED)
+    enabled = async_capture_events(hass, EVENT_INDEXER_ENABLED)
+    sonarr.set_indexer_fault(5, kind="refused")
+    for instance in arr_simulator.instances.values():
+        instance.clear_requests()
+    await checks(hass, freezer, 12)
+    assert writes(prowlarr) == []
+    assert writes(sonarr) == []
+    assert (disabled, enabled) == ([], [])
+    issue = issue_registry.async_get_issue(
+        DOMAIN, f"app_local_{entries['sonarr'].entry_id}_5"
+    )
+    assert issue is not None
+    placeholders = issue.translation_placeholders or {}
+    assert (
+        placeholders["indexer"],
+        placeholders["instance"],
+        placeholders["cause"],
+    ) == (
+        "TorrentHaven (Prowlarr)",
+        "Sonarr",
+        "upstream",
+    )
+    assert placeholders["prowlarr"] == "Prowlarr"
+    state = hass.states.get("binary_sensor.sonarr_torrenthaven_prowlarr_status")
+    assert state is not None
+    assert (state.state, state.attributes["cause"]) == ("on", "upstream")
+    # Fixed: the issue goes with the next health check.
+    sonarr.clear_indexer_fault(5)
+    await checks(hass, freezer, 1)
+    assert (
+        issue_registry.async_get_issue(
+            DOMAIN, f"app_local_{entries['sonarr'].entry_id}_5"
+        )
+        is None
+    )
+
+
+async def test_broken_in_prowlarr_is_disabled_once_at_the_source(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_stack: AddStack,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """TorrentLeech breaks: Prowlarr disables it once (Full Sync takes its
+    copies off in Radarr and Sonarr); the Add-Only Radarr 4K, which Prowlarr no
+    longer updates, takes its own copy off. On recovery each is put back once."""
+    entries = await add_stack(*ALL)
+    prowlarr = arr_simulator.instance("prowlarr")
+    radarr, radarr4k = (
+        arr_simulator.instance("radarr"),
+        arr_simulator.instance("radarr4k"),
+    )
+    sonarr = arr_simulator.instance("sonarr")
+    disabled = async_capture_events(hass, EVENT_INDEXER_DISABLED)
+    enabled = async_capture_events(hass, EVENT_INDEXER_ENABLED)
+    prowlarr.set_indexer_fault(8, kind="auth")
+    for instance in arr_simulator.instances.values():
+        instance.clear_requests()
+    await checks(hass, freezer, 8)
+    assert writes(prowlarr) == [("/api/v1/indexer/bulk", {"ids": [8], "enable": False})]
+    assert writes(radarr) == writes(sonarr) == []
+    assert radarr.indexers[11]["enableRss"] is False
+    assert sonarr.indexers[10]["enableRss"] is False
+    assert [path for path, _ in writes(radarr4k)] == ["/radarr4k/api/v3/indexer/bulk"]
+    assert radarr4k.indexers[9]["enableRss"] is False
+    assert sorted(names(disabled)) == [
+        ("Prowlarr", "TorrentLeech"),
+        ("Radarr 4K", "TorrentLeech (Prowlarr)"),
+    ]
+    auth = issue_registry.async_get_issue(
+        DOMAIN, f"auth_{entries['prowlarr'].entry_id}_8"
+    )
+    assert auth is not None
+    # The copies fail because their source does: no app issue says otherwise.
+    assert not [
+        issue_id
+        for (domain, issue_id) in issue_registry.issues
+        if domain == DOMAIN
+        and issue_id.startswith(("app_local_", "config_"))
+        and not issue_id.endswith(f"{entries['sonarr'].entry_id}_3")
+    ]
+
+    prowlarr.clear_indexer_fault(8)
+    await checks(hass, freezer, 8)
+    assert sorted(names(enabled)) == [
+        ("Prowlarr", "TorrentLeech"),
+        ("Radarr 4K", "TorrentLeech (Prowlarr)"),
+    ]
+    assert len(disabled) == 2
+    for instance, copy_id in ((radarr, 11), (sonarr, 10), (radarr4k, 9)):
+        assert instance.indexers[copy_id]["enableRss"] is True
+    assert prowlarr.indexers[8]["enable"] is True
+    assert (
+        issue_registry.async_get_issue(DOMAIN, f"auth_{entries['prowlarr'].entry_id}_8")
+        is None
+    )
+
+
+async def test_concurrent_heal_runs_never_lose_the_flags_to_restore(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_stack: AddStack,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Every "Heal now" pressed at once, with an indexer failing in Prowlarr and
+    in its copies: its flags to restore are its real ones, and it comes back
+    (regression: the record was overwritten with the already-disabled flags)."""
+    entries = await add_stack(*ALL)
+    prowlarr = arr_simulator.instance("prowlarr")
+    prowlarr.set_indexer_fault(8, kind="auth")
+    await checks(hass, freezer, 2)
+    await asyncio.gather(
+        *(e.runtime_data.heal.async_heal_now(dry_run=False) for e in entries.values()),
+        *(e.runtime_data.heal.async_heal_now(dry_run=False) for e in entries.values()),
+    )
+    ledger = entries["prowlarr"].runtime_data.ledger
+    assert ledger.owned[8].flags == {"enable": True}
+    assert [p for p, _ in writes(prowlarr) if p.endswith("bulk")] == [
+        "/api/v1/indexer/bulk"
+    ]
+    prowlarr.clear_indexer_fault(8)
+    await checks(hass, freezer, 1)
+    await asyncio.gather(
+        *(e.runtime_data.heal.async_heal_now(dry_run=False) for e in entries.values())
+    )
+    assert prowlarr.indexers[8]["enable"] is True
+    assert 8 not in ledger.owned
+
+
+async def test_one_write_path_serialises_writers(
+    hass: HomeAssistant, arr_simulator: ArrSimulator, add_stack: AddStack
+) -> None:
+    """Two disables of one indexer at once: one write, the real flags kept, and
+    an indexer already off is never owned with off flags."""
+    entries = await add_stack("radarr")
+    control = entries["radarr"].runtime_data.control
+    radarr = arr_simulator.instance("radarr")
+    radarr.clear_requests()
+    done = await asyncio.gather(
+        control.async_disable(3, reason="x", cause=None),
+        control.async_disable(3, reason="y", cause=None),
+    )
+    assert sorted(done) == [False, True]
+    assert len(writes(radarr)) == 1
+    assert entries["radarr"].runtime_data.ledger.owned[3].flags == {
+        "enableRss": True,
+        "enableAutomaticSearch": True,
+        "enableInteractiveSearch": False,
+    }
+    # Already off (the user's RetiredNZB): not owned, not written.
+    assert await control.async_disable(5, reason="x", cause=None) is False
+    assert 5 not in entries["radarr"].runtime_data.ledger.owned
+
+
+async def test_heal_tests_the_settings_the_user_just_fixed(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_stack: AddStack,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Radarr 4K's GeekNZB points at a dead domain and is disabled; the user
+    fixes its URL in Radarr 4K; the next heal run tests the fixed settings (read
+    afresh), puts it back, and the app's back-off goes down, not up."""
+    entries = await add_stack("radarr4k", keep_faults=True)
+    radarr4k = arr_simulator.instance("radarr4k")
+    await checks(hass, freezer, 4)
+    assert radarr4k.indexers[1]["enableRss"] is False
+    level = radarr4k.status(1).escalation_level
+    # The user edits the indexer in Radarr 4K (its UI saves the whole resource).
+    for item in radarr4k.indexers[1]["fields"]:
+        if item["name"] == "baseUrl":
+            item["value"] = "https://api.geeknzb.example-nzb.test"
+    run = await entries["radarr4k"].runtime_data.heal.async_heal_now()
+    assert [(d.name, str(d.action)) for d in run.plan.decisions] == [
+        ("GeekNZB", "enable")
+    ]
+    assert radarr4k.indexers[1]["enableAutomaticSearch"] is True
+    assert radarr4k.status(1).escalation_level == level - 1
+    tested = [r.body for r in radarr4k.requests if r.path.endswith("/indexer/test")]
+    assert {f["name"]: f.get("value") for f in tested[-1]["fields"]}["baseUrl"] == (
+        "https://api.geeknzb.example-nzb.test"
+    )
+
+
+async def test_a_fix_before_the_heal_run_saves_the_indexer(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_stack: AddStack,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Failing twice, then fixed before the heal run: the run's fresh test
+    passes, and it is not disabled."""
+    entries = await add_stack("radarr4k", keep_faults=True)
+    radarr4k = arr_simulator.instance("radarr4k")
+    await checks(hass, freezer, 1)
+    for item in radarr4k.indexers[1]["fields"]:
+        if item["name"] == "baseUrl":
+            item["value"] = "https://api.geeknzb.example-nzb.test"
+    run = await entries["radarr4k"].runtime_data.heal.async_heal_now()
+    assert run.plan.decisions == ()
+    assert radarr4k.indexers[1]["enableRss"] is True
+    assert state_of(hass, "binary_sensor.radarr_4k_geeknzb_status") == "off"
+
+
+async def test_causes_with_their_policies(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_stack: AddStack,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """A deleted download client (a setting to fix), Jackett's "all" endpoint (a
+    warning, so a pass) and a quota are never disabled; the quota is not tested
+    again for a while; the setting to fix is named in a repairs issue."""
+    entries = await add_stack("radarr", "sonarr")
+    radarr, sonarr = arr_simulator.instance("radarr"), arr_simulator.instance("sonarr")
+    radarr.set_indexer_fault(1, kind="quota")
+    await checks(hass, freezer, 1)
+    radarr.clear_requests()
+    sonarr.clear_requests()
+    await checks(hass, freezer, 7)
+    assert writes(radarr) == writes(sonarr) == []
+    quota = hass.states.get("binary_sensor.radarr_geeknzb_status")
+    assert quota is not None
+    assert (quota.state, quota.attributes["cause"]) == ("on", "quota")
+    tested = [r.body["id"] for r in radarr.requests if r.path.endswith("/indexer/test")]
+    # Paused 1 h, then 2 h: 2 tests in the 3.5 h instead of 7.
+    assert tested.count(1) == 2
+    jackett = hass.states.get("binary_sensor.radarr_cinematorrents_status")
+    assert jackett is not None
+    assert (jackett.state, jackett.attributes["cause"]) == ("off", None)
+    assert "Jackett's all endpoint" in jackett.attributes["warning"]
+    config = hass.states.get("binary_sensor.sonarr_anitorrenthub_status")
+    assert config is not None
+    assert (config.state, config.attributes["cause"]) == ("on", "config")
+    issue = issue_registry.async_get_issue(
+        DOMAIN, f"config_{entries['sonarr'].entry_id}_3"
+    )
+    assert issue is not None
+    assert (issue.translation_placeholders or {})["setting"] == "Download Client"
+    assert sonarr.status(3).escalation_level == 0
+
+
+async def test_switch_of_a_full_sync_copy_refuses(
+    hass: HomeAssistant, arr_simulator: ArrSimulator, add_stack: AddStack
+) -> None:
+    """Full Sync would undo it: the switch says to use the Prowlarr indexer's.
+    An Add-Only copy's switch works in the app, where the change lasts."""
+    await add_stack("prowlarr", "radarr", "radarr4k")
+    radarr, radarr4k = (
+        arr_simulator.instance("radarr"),
+        arr_simulator.instance("radarr4k"),
+    )
+    radarr.clear_requests()
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            SWITCH_DOMAIN,
+            SERVICE_TURN_OFF,
+            {ATTR_ENTITY_ID: "switch.radarr_torrenthaven_prowlarr_enabled"},
+            blocking=True,
+        )
+    assert err.value.translation_key == "switch_full_sync"
+    assert (err.value.translation_placeholders or {})["prowlarr_indexer"] == (
+        "TorrentHaven"
+    )
+    assert writes(radarr) == []
+    await hass.services.async_call(
+        SWITCH_DOMAIN,
+        SERVICE_TURN_OFF,
+        {ATTR_ENTITY_ID: "switch.radarr_4k_torrenthaven_prowlarr_enabled"},
+        blocking=True,
+    )
+    assert radarr4k.indexers[4]["enableRss"] is False
+    await hass.services.async_call(
+        SWITCH_DOMAIN,
+        SERVICE_TURN_ON,
+        {ATTR_ENTITY_ID: "switch.radarr_4k_torrenthaven_prowlarr_enabled"},
+        blocking=True,
+    )
+    assert radarr4k.indexers[4]["enableRss"] is True
+
+
+async def test_switch_of_a_copy_without_its_prowlarr_refuses(
+    hass: HomeAssistant, arr_simulator: ArrSimulator, add_stack: AddStack
+) -> None:
+    """Without its Prowlarr the sync level is unknown: change it in Prowlarr."""
+    await add_stack("radarr")
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            SWITCH_DOMAIN,
+            SERVICE_TURN_OFF,
+            {ATTR_ENTITY_ID: "switch.radarr_torrenthaven_prowlarr_enabled"},
+            blocking=True,
+        )
+    assert err.value.translation_key == "switch_unknown_source"
+
+
+async def test_tracker_secrets_stay_out_of_states_and_events(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_stack: AddStack,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A failure message with the tracker's key in its URL (HttpException shows
+    it) reaches no attribute, event or logbook line with the key in it."""
+    await add_stack("prowlarr")
+    prowlarr = arr_simulator.instance("prowlarr")
+    events = async_capture_events(hass, EVENT_INDEXER_FAILED)
+    prowlarr.set_indexer_fault(7, kind="server_error")
+    await checks(hass, freezer, 1)
+    state = hass.states.get("binary_sensor.prowlarr_aither_status")
+    assert state is not None
+    message = state.attributes["failure_message"]
+    assert "AITHER-SECRET" not in message
+    assert "**REDACTED**" in message
+    assert [e.data["cause"] for e in events] == ["site_error"]
+    assert "AITHER-SECRET" not in str(events[0].data)
