@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .config import ConfigError
-from .state import NotFoundError, format_time
+from .state import HISTORY_EVENTS, NotFoundError, format_time
 
 if TYPE_CHECKING:
     from .instance import SimulatedInstance
@@ -122,24 +122,78 @@ def create_control_app(simulator: ArrSimulator) -> web.Application:
         instance = instance_of(request)
         indexer_id = int(request.match_info["id"])
         body = await _json_body(request)
-        fail = body.get("fail")
         latency = body.get("latency", 0.0)
         hang = body.get("hang", False)
-        if fail is not None and not isinstance(fail, str):
-            return _error(400, "fail must be a string or null")
+        for key in ("fail", "kind", "url"):
+            if body.get(key) is not None and not isinstance(body[key], str):
+                return _error(400, f"{key} must be a string or null")
         if not isinstance(latency, int | float) or isinstance(latency, bool):
             return _error(400, "latency must be a number")
         if not isinstance(hang, bool):
             return _error(400, "hang must be a boolean")
         try:
             instance.set_indexer_fault(
-                indexer_id, fail=fail, latency=float(latency), hang=hang
+                indexer_id,
+                fail=body.get("fail"),
+                kind=body.get("kind"),
+                url=body.get("url"),
+                latency=float(latency),
+                hang=hang,
             )
         except NotFoundError as err:
             return _error(404, str(err))
+        except ValueError as err:
+            return _error(400, str(err))
         return web.json_response(
-            {"id": indexer_id, "fail": fail, "latency": latency, "hang": hang}
+            {
+                "id": indexer_id,
+                "fail": body.get("fail"),
+                "kind": body.get("kind"),
+                "url": body.get("url"),
+                "latency": latency,
+                "hang": hang,
+            }
         )
+
+    async def record_traffic(request: web.Request) -> web.Response:
+        instance = instance_of(request)
+        indexer_id = int(request.match_info["id"])
+        body = await _json_body(request)
+        count = body.get("count", 1)
+        event_type = body.get("event_type", "indexerRss")
+        successful = body.get("successful", True)
+        source = body.get("source", "Sonarr")
+        if (
+            not isinstance(count, int)
+            or isinstance(count, bool)
+            or not 0 < count <= 10000
+        ):
+            return _error(400, "count must be an integer from 1 to 10000")
+        if event_type not in HISTORY_EVENTS:
+            return _error(400, f"event_type must be one of {', '.join(HISTORY_EVENTS)}")
+        if not isinstance(successful, bool) or not isinstance(source, str):
+            return _error(400, "successful must be a boolean, source a string")
+        try:
+            instance.record_traffic(
+                indexer_id,
+                count=count,
+                event_type=event_type,
+                successful=successful,
+                source=source,
+            )
+        except NotFoundError as err:
+            return _error(404, str(err))
+        except ValueError as err:
+            return _error(400, str(err))
+        return web.json_response({"id": indexer_id, "recorded": count}, status=201)
+
+    async def run_sync(request: web.Request) -> web.Response:
+        instance = instance_of(request)
+        body = await _json_body(request)
+        if not instance.state.traits.is_prowlarr:
+            return _error(400, "only a Prowlarr syncs indexers into apps")
+        instance.run_scheduled_sync(force=bool(body.get("force", False)))
+        return web.json_response({})
 
     async def indexer_status(request: web.Request) -> web.Response:
         instance = instance_of(request)
@@ -178,6 +232,8 @@ def create_control_app(simulator: ArrSimulator) -> web.Application:
         ("DELETE", r"/instances/{name}/indexers/{id:\d+}", remove_indexer),
         ("POST", r"/instances/{name}/indexers/{id:\d+}/fault", set_indexer_fault),
         ("GET", r"/instances/{name}/indexers/{id:\d+}/status", indexer_status),
+        ("POST", r"/instances/{name}/indexers/{id:\d+}/history", record_traffic),
+        ("POST", "/instances/{name}/sync", run_sync),
         ("GET", "/instances/{name}/requests", get_requests),
         ("DELETE", "/instances/{name}/requests", clear_requests),
         ("POST", "/reset", reset),

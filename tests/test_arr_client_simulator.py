@@ -324,3 +324,63 @@ async def test_hanging_indexer_test_times_out(
     radarr.set_indexer_fault(2, hang=True)
     with pytest.raises(ArrTimeoutError):
         await client.test_indexer(indexer)
+
+
+SONARR_V5 = """
+[[instance]]
+name = "sonarr5"
+app = "Sonarr"
+version = "5.0.0.1234"
+api_key = "00000000000000000000000000000005"
+bulk = {bulk}
+[[instance.indexer]]
+name = "GeekNZB"
+implementation = "Newznab"
+enable_interactive_search = false
+fields = {{ baseUrl = "https://api.geeknzb.example-nzb.test", apiKey = "k" }}
+"""
+
+
+@pytest.mark.parametrize("bulk", [True, False])
+async def test_sonarr_v5_without_the_v3_api(
+    arr_simulator_factory: ArrSimulatorFactory,
+    session: aiohttp.ClientSession,
+    bulk: bool,
+) -> None:
+    """Sonarr v5 is found at /api/v5 when /api/v3 is gone: its 204 test passes,
+    its bulk editor answers 200, and a full PUT skips the test with skipTesting
+    (forceSave is ignored there), so exactly the flags change."""
+    simulator = await arr_simulator_factory(SONARR_V5.format(bulk=str(bulk).lower()))
+    sonarr = simulator.instance("sonarr5")
+    client = client_for(sonarr, session)
+    status = await client.system_status()
+    assert (status.app, status.api_version) == (ArrApp.SONARR, "v5")
+    indexer = await client.indexer(1)
+    result = await client.test_indexer(indexer)
+    assert result.passed
+    sonarr.set_indexer_fault(1, kind="auth")
+    off = await client.set_indexer_enabled(1, False)
+    assert not off.enabled
+    on = await client.set_indexer_flags(1, dict(indexer.flags))
+    assert on.flags == indexer.flags
+    puts = [r for r in sonarr.requests if r.method == "PUT"]
+    if bulk:
+        assert {r.path for r in puts} == {"/api/v5/indexer/bulk"}
+    else:
+        assert puts[-1].query == {"skipTesting": "true", "skipValidation": "warnings"}
+    # The masked API key went back as "********" and was kept.
+    stored = {f["name"]: f.get("value") for f in sonarr.indexers[1]["fields"]}
+    assert stored["apiKey"] == "k"
+
+
+async def test_bulk_naming_a_deleted_indexer(
+    arr_simulator: ArrSimulator, session: aiohttp.ClientSession
+) -> None:
+    """The apps answer 500 for a bulk edit naming a deleted indexer; the client
+    says it is gone."""
+    radarr = arr_simulator.instance("radarr")
+    client = client_for(radarr, session)
+    await client.system_status()
+    radarr.remove_indexer(2)
+    with pytest.raises(ArrNotFoundError):
+        await client.set_indexer_enabled(2, False)

@@ -182,3 +182,64 @@ async def test_reset(
     assert (
         await call(session, arr_simulator.instance("sonarr"), "GET", "/indexer")
     ).status == 200
+
+
+async def test_fault_kinds_urls_traffic_and_sync(
+    arr_simulator: ArrSimulator, session: aiohttp.ClientSession
+) -> None:
+    """Fault kinds and URL-bound faults, real traffic in Prowlarr's history, and
+    the scheduled sync, all through the control API."""
+    radarr = arr_simulator.instance("radarr")
+    status, body = await control(
+        session,
+        arr_simulator,
+        "POST",
+        "/instances/radarr/indexers/1/fault",
+        {"kind": "auth", "url": "https://api.geeknzb"},
+    )
+    assert (status, body["kind"], body["url"]) == (200, "auth", "https://api.geeknzb")
+    reply = await call(
+        session, radarr, "POST", "/indexer/test", body=radarr.indexers[1]
+    )
+    assert reply.json[0]["errorMessage"] == "Invalid API Key"
+    status, body = await control(
+        session,
+        arr_simulator,
+        "POST",
+        "/instances/radarr/indexers/1/fault",
+        {"kind": "sunspots"},
+    )
+    assert status == 400
+    status, body = await control(
+        session,
+        arr_simulator,
+        "POST",
+        "/instances/prowlarr/indexers/4/history",
+        {"count": 3, "source": "Sonarr"},
+    )
+    assert (status, body) == (201, {"id": 4, "recorded": 3})
+    assert len(arr_simulator.instance("prowlarr").state.history) == 3
+    status, _ = await control(
+        session,
+        arr_simulator,
+        "POST",
+        "/instances/radarr/indexers/1/history",
+        {"count": 1},
+    )
+    assert status == 400
+    status, _ = await control(
+        session,
+        arr_simulator,
+        "POST",
+        "/instances/prowlarr/indexers/4/history",
+        {"count": 0},
+    )
+    assert status == 400
+    radarr.indexers[6]["enableRss"] = False
+    status, _ = await control(
+        session, arr_simulator, "POST", "/instances/prowlarr/sync", {"force": True}
+    )
+    assert status == 200
+    assert radarr.indexers[6]["enableRss"] is True
+    status, _ = await control(session, arr_simulator, "POST", "/instances/radarr/sync")
+    assert status == 400
