@@ -175,10 +175,6 @@ def apply_faults(simulator: ArrSimulator, hour: float) -> None:
     )
     # Radarr's own network: its sites and its Prowlarr both out of reach.
     for name, indexer_id in own.items():
-        if name in ("QuotaNZB",) and within(hour, QUOTA):
-            continue
-        if name == "FlappyNZB" and hour in FLAPPY_RADARR:
-            continue
         if within(hour, OUTAGE):
             fault(radarr, indexer_id, "refused" if "(Prowlarr)" in name else "dns")
         elif name not in ("FlappyNZB", "QuotaNZB"):
