@@ -418,3 +418,20 @@ async def test_tracker_secrets_stay_out_of_states_and_events(
     assert "**REDACTED**" in message
     assert [e.data["cause"] for e in events] == ["site_error"]
     assert "AITHER-SECRET" not in str(events[0].data)
+
+
+async def test_a_hold_on_a_full_sync_copy_is_never_dropped_by_a_sync(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_stack: AddStack,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Full Sync turns a copy back on; that is Prowlarr, not the user handing it
+    back, so the hold stays (a held indexer the user turns on in the app itself
+    is handed back)."""
+    entries = await add_stack("prowlarr", "radarr")
+    ledger = entries["radarr"].runtime_data.ledger
+    ledger.hold(6)
+    ledger.hold(2)
+    await entries["radarr"].runtime_data.heal.async_heal_now()
+    assert ledger.holds == frozenset({6})
