@@ -130,7 +130,10 @@ def connection_failure(app: str, error: str) -> str:
 
 
 def failure_for(app: str, kind: str, *, host: str, url: str) -> Failure:
-    """The app's failure for a kind of site problem (see FAULT_KINDS)."""
+    """The app's failure for a kind of site problem (see FAULT_KINDS).
+
+    ``host`` is "host:port" as .NET's socket errors name it.
+    """
     sonarr = app == "Sonarr"
     prowlarr = app == "Prowlarr"
     dot = "." if sonarr else ""
@@ -149,8 +152,9 @@ def failure_for(app: str, kind: str, *, host: str, url: str) -> Failure:
             return Failure("Request limit reached: API limit reached")
         case "cloudflare":
             if prowlarr:
+                site = host.rsplit(":", 1)[0]
                 return Failure(
-                    f"Unable to access {host}, blocked by CloudFlare Protection."
+                    f"Unable to access {site}, blocked by CloudFlare Protection."
                 )
             return Failure(
                 "Site protected by CloudFlare CAPTCHA. Valid CAPTCHA token required.",
@@ -158,10 +162,10 @@ def failure_for(app: str, kind: str, *, host: str, url: str) -> Failure:
             )
         case "dns":
             return Failure(
-                connection_failure(app, f"Name or service not known ({host}:443)")
+                connection_failure(app, f"Name or service not known ({host})")
             )
         case "refused":
-            return Failure(connection_failure(app, f"Connection refused ({host}:443)"))
+            return Failure(connection_failure(app, f"Connection refused ({host})"))
         case "timeout":
             return Failure(
                 "Unable to connect to indexer, indexer's server is unavailable. Try "

@@ -14,6 +14,8 @@ from enum import StrEnum
 import re
 from typing import Any
 
+from yarl import URL
+
 from .config import ConfigError, IndexerConfig, IndexerFault, InstanceConfig
 from .messages import (
     DOWNLOAD_CLIENT_MISSING,
@@ -1004,7 +1006,9 @@ class InstanceState:
         """The failure a failing fault produces, in this app's own words."""
         values = field_values(resource)
         base_url = str(values.get("baseUrl") or "https://indexer.test")
-        host = base_url.split("://", 1)[-1].split("/", 1)[0]
+        parsed = URL(base_url)
+        # .NET's socket errors name "host:port" (the default port when none).
+        host = f"{parsed.host}:{parsed.port}" if parsed.host else base_url
         url = test_url(
             self.config.app,
             base_url,
