@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 import json
 from pathlib import Path
@@ -17,6 +18,7 @@ from arr_simulator import SimulatedInstance
 from custom_components.ai_arr_control.arr import ArrApp, Indexer, SystemStatus
 from custom_components.ai_arr_control.arr.const import FAMILY_FLAGS
 from custom_components.ai_arr_control.const import DOMAIN
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 
@@ -113,3 +115,27 @@ def entry_for(instance: SimulatedInstance, **options: Any) -> MockConfigEntry:
         },
         options=options,
     )
+
+
+async def setup_entries(
+    hass: HomeAssistant, instances: Iterable[SimulatedInstance], **options: Any
+) -> list[MockConfigEntry]:
+    """Entries for simulated instances, set up all at once like a start-up.
+
+    Setting up the first entry of the integration sets up every one added.
+    """
+    entries = []
+    for instance in instances:
+        entry = entry_for(instance, **options)
+        entry.add_to_hass(hass)
+        entries.append(entry)
+    for entry in entries:
+        if entry.state is ConfigEntryState.NOT_LOADED:
+            await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entries
+
+
+def writes(instance: SimulatedInstance) -> list[tuple[str, Any]]:
+    """The writes an instance received: (path, body)."""
+    return [(r.path, r.body) for r in instance.requests if r.method == "PUT"]

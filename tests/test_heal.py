@@ -23,13 +23,12 @@ from custom_components.ai_arr_control.const import (
 )
 from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 
-from .common import entry_for, next_health_check, state_of
+from .common import next_health_check, setup_entries, state_of, writes
 
 pytestmark = [
     pytest.mark.usefixtures("socket_enabled"),
@@ -57,16 +56,7 @@ def add_instance(hass: HomeAssistant) -> AddInstance:
     """Set up entries for simulated instances (all at once, like a start-up)."""
 
     async def add(*instances: SimulatedInstance, **options: Any) -> MockConfigEntry:
-        entries = []
-        for instance in instances:
-            entry = entry_for(instance, **options)
-            entry.add_to_hass(hass)
-            entries.append(entry)
-        for entry in entries:
-            if entry.state is ConfigEntryState.NOT_LOADED:
-                await hass.config_entries.async_setup(entry.entry_id)
-        await hass.async_block_till_done()
-        return entries[0]
+        return (await setup_entries(hass, instances, **options))[0]
 
     return add
 
@@ -74,11 +64,6 @@ def add_instance(hass: HomeAssistant) -> AddInstance:
 def report_flag(response: Any, key: str) -> Any:
     """A top-level value of an action response."""
     return dict(response)[key]
-
-
-def writes(instance: SimulatedInstance) -> list[tuple[str, Any]]:
-    """The writes an instance received: (path, body)."""
-    return [(r.path, r.body) for r in instance.requests if r.method == "PUT"]
 
 
 async def heal_cycle(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:

@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
 )
 
-from arr_simulator import ArrSimulator, SimulatedInstance
+from arr_simulator import ArrSimulator
 from custom_components.ai_arr_control.const import (
     DOMAIN,
     EVENT_INDEXER_DISABLED,
@@ -22,13 +22,12 @@ from custom_components.ai_arr_control.const import (
     EVENT_INDEXER_FAILED,
 )
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 
-from .common import entry_for, next_health_check, state_of
+from .common import next_health_check, setup_entries, state_of, writes
 
 pytestmark = [
     pytest.mark.usefixtures("socket_enabled"),
@@ -50,23 +49,12 @@ def add_stack(hass: HomeAssistant, arr_simulator: ArrSimulator) -> AddStack:
             # work here, unless a test says otherwise.
             arr_simulator.instance("prowlarr").clear_indexer_fault(6)
             arr_simulator.instance("radarr4k").clear_indexer_fault(1)
-        entries = {}
-        for name in names:
-            entry = entry_for(arr_simulator.instance(name), **options)
-            entry.add_to_hass(hass)
-            entries[name] = entry
-        for entry in entries.values():
-            if entry.state is ConfigEntryState.NOT_LOADED:
-                await hass.config_entries.async_setup(entry.entry_id)
-        await hass.async_block_till_done()
-        return entries
+        entries = await setup_entries(
+            hass, (arr_simulator.instance(name) for name in names), **options
+        )
+        return dict(zip(names, entries, strict=True))
 
     return add
-
-
-def writes(instance: SimulatedInstance) -> list[tuple[str, Any]]:
-    """The writes an instance received: (path, body)."""
-    return [(r.path, r.body) for r in instance.requests if r.method == "PUT"]
 
 
 async def checks(

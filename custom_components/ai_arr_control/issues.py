@@ -10,6 +10,7 @@ condition holds and deleted as soon as it no longer does.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
@@ -40,6 +41,26 @@ class InstanceIssues:
         self.entry_id = entry_id
         self.title = title
 
+    def _create(
+        self,
+        issue_id: str,
+        translation_key: str,
+        placeholders: dict[str, str],
+        *,
+        fixable: bool = False,
+        **extra: Any,
+    ) -> None:
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=fixable,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=translation_key,
+            translation_placeholders={"instance": self.title, **placeholders},
+            **extra,
+        )
+
     def _id(self, kind: str, indexer_id: int | None = None) -> str:
         if indexer_id is None:
             return f"{kind}_{self.entry_id}"
@@ -56,18 +77,10 @@ class InstanceIssues:
         """
         outage_id = self._id(ISSUE_OUTAGE)
         if plan.outage and create_outage:
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
+            self._create(
                 outage_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key=ISSUE_OUTAGE if plan.reachable else "unreachable",
-                translation_placeholders={
-                    "instance": self.title,
-                    "failing": str(plan.failing),
-                    "enabled": str(plan.enabled),
-                },
+                ISSUE_OUTAGE if plan.reachable else "unreachable",
+                {"failing": str(plan.failing), "enabled": str(plan.enabled)},
             )
         elif not plan.outage:
             ir.async_delete_issue(self.hass, DOMAIN, outage_id)
@@ -76,17 +89,10 @@ class InstanceIssues:
         unconfigured = plan.skipped_for(SkipReason.NO_PROWLARR)
         unconfigured_id = self._id(ISSUE_PROWLARR_UNCONFIGURED)
         if unconfigured:
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
+            self._create(
                 unconfigured_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key=ISSUE_PROWLARR_UNCONFIGURED,
-                translation_placeholders={
-                    "instance": self.title,
-                    "indexers": _bullets(s.name for s in unconfigured),
-                },
+                ISSUE_PROWLARR_UNCONFIGURED,
+                {"indexers": _bullets(s.name for s in unconfigured)},
             )
         else:
             ir.async_delete_issue(self.hass, DOMAIN, unconfigured_id)
@@ -99,15 +105,10 @@ class InstanceIssues:
         for notice in notices:
             issue_id = self._id(notice.kind.value, notice.indexer_id)
             wanted.add(issue_id)
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
+            self._create(
                 issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key=f"indexer_{notice.kind.value}",
-                translation_placeholders={
-                    "instance": self.title,
+                f"indexer_{notice.kind.value}",
+                {
                     "indexer": notice.name,
                     "cause": str(notice.cause or "unknown"),
                     "message": notice.message or "",
@@ -134,20 +135,16 @@ class InstanceIssues:
         if not owned:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
             return
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
+        self._create(
             issue_id,
-            is_fixable=True,
-            is_persistent=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_AUTO_DISABLED,
-            translation_placeholders={
-                "instance": self.title,
+            ISSUE_AUTO_DISABLED,
+            {
                 "indexers": _bullets(
                     f"{ledger.name_of(i)}: {o.reason}" for i, o in owned.items()
-                ),
+                )
             },
+            fixable=True,
+            is_persistent=False,
             data={"entry_id": self.entry_id},
         )
 
