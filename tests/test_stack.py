@@ -27,7 +27,7 @@ from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 
-from .common import next_health_check, setup_entries, state_of, writes
+from .common import entry_for, next_health_check, setup_entries, state_of, writes
 
 pytestmark = [
     pytest.mark.usefixtures("socket_enabled"),
@@ -423,3 +423,33 @@ async def test_a_hold_on_a_full_sync_copy_is_never_dropped_by_a_sync(
     ledger.hold(2)
     await entries["radarr"].runtime_data.heal.async_heal_now()
     assert ledger.holds == frozenset({6})
+
+
+async def test_a_ledger_that_lost_its_flags_still_puts_the_indexer_back(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A ledger written by the old concurrent heal runs kept all-off flags for a
+    Prowlarr indexer; once it passes, it comes back on all the same."""
+    prowlarr = arr_simulator.instance("prowlarr")
+    prowlarr.clear_indexer_fault(6)
+    prowlarr.indexers[6]["enable"] = False
+    entry = entry_for(prowlarr)
+    hass_storage[f"{DOMAIN}.{entry.entry_id}"] = {
+        "version": 1,
+        "key": f"{DOMAIN}.{entry.entry_id}",
+        "data": {
+            "owned": {
+                "6": {"name": "FlakyTracker", "flags": {"enable": False}, "reason": "x"}
+            }
+        },
+    }
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    run = await entry.runtime_data.heal.async_heal_now()
+    assert [(d.name, str(d.action)) for d in run.plan.decisions] == [
+        ("FlakyTracker", "enable")
+    ]
+    assert prowlarr.indexers[6]["enable"] is True

@@ -101,9 +101,14 @@ class IndexerControl:
             if current.enabled:
                 self.ledger.release(indexer_id)
                 return False
-            updated = await self.health.async_set_indexer_flags(
-                indexer_id, dict(owned.flags)
+            # A ledger from before the flags were read afresh may hold all-off
+            # flags; then "on" means what the indexer supports.
+            flags = (
+                dict(owned.flags)
+                if any(owned.flags.values())
+                else current.all_on_flags()
             )
+            updated = await self.health.async_set_indexer_flags(indexer_id, flags)
             self.ledger.release(indexer_id)
             self.health.reset_failures(indexer_id)
         fire_indexer_event(

@@ -154,14 +154,15 @@ def merge_indexer(
         consecutive_failures=failures,
         strikes=strikes,
         last_tested=now,
-        paused_until=_pause(verdict, health, now) if verdict.limited else None,
+        paused_until=_pause(health, now) if verdict.limited else None,
     )
 
 
-def _pause(verdict: TestVerdict, health: IndexerHealth, now: datetime) -> datetime:
-    """Until when a quota keeps the indexer from being tested."""
-    if verdict.retry_at is not None and verdict.retry_at > now:
-        return verdict.retry_at
+def _pause(health: IndexerHealth, now: datetime) -> datetime:
+    """Until when a quota keeps the indexer from being tested.
+
+    The apps do not say when a site's limit resets, so wait longer each time.
+    """
     # Each quota failure in a row doubles the previous wait.
     pause = QUOTA_PAUSE_FIRST
     if health.paused_until is not None and health.last_tested is not None:

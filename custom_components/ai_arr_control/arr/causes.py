@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 import re
 
@@ -65,8 +64,6 @@ class TestVerdict:
     # A quota or query limit was hit: testing again before it resets only
     # burns more of it.
     limited: bool = False
-    # When the limit resets, if the answer said so.
-    retry_at: datetime | None = None
     response_time: float | None = None
 
 
