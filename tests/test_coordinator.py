@@ -273,7 +273,8 @@ async def test_prowlarr_status_and_stats(
     assert state_of(hass, "sensor.prowlarr_sometracker_blocked_by_prowlarr_until") == (
         "2025-06-01T12:20:00+00:00"
     )
-    assert state_of(hass, "sensor.prowlarr_sometracker_failed_queries_24_h") == "22"
+    # Searches and RSS syncs together: 22 + 5.
+    assert state_of(hass, "sensor.prowlarr_sometracker_failed_queries_24_h") == "27"
     (call,) = mock_arr_client.indexer_stats.call_args_list
     assert call.kwargs["start"] == datetime(2025, 5, 31, 12, tzinfo=UTC)
 

@@ -82,7 +82,11 @@ INDEXER_SENSORS = (
         state_class=SensorStateClass.MEASUREMENT,
         entity_registry_enabled_default=False,
         prowlarr_only=True,
-        value_fn=lambda health: health.stats.queries if health.stats else 0,
+        # Searches and RSS syncs: Prowlarr counts them apart, and the apps' RSS
+        # syncs (and their tests) are most of an indexer's traffic.
+        value_fn=lambda health: (
+            health.stats.queries + health.stats.rss_queries if health.stats else 0
+        ),
     ),
     ArrIndexerSensorDescription(
         key="failed_queries",
@@ -90,7 +94,11 @@ INDEXER_SENSORS = (
         state_class=SensorStateClass.MEASUREMENT,
         entity_registry_enabled_default=False,
         prowlarr_only=True,
-        value_fn=lambda health: health.stats.failed_queries if health.stats else 0,
+        value_fn=lambda health: (
+            health.stats.failed_queries + health.stats.failed_rss_queries
+            if health.stats
+            else 0
+        ),
     ),
 )
 
