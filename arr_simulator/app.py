@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from . import reports
+from . import notifications, reports
 from .state import (
     HISTORY_EVENTS,
     BadRequestError,
@@ -127,13 +127,17 @@ def create_app(instance: SimulatedInstance) -> web.Application:
             )
         )
         try:
-            return await _dispatch(instance, request, body, text)
+            response = await _dispatch(instance, request, body, text)
         except ServerClosingError:
             # The instance went down mid-request: drop the connection like a
             # crashing server would instead of answering.
             if request.transport is not None:
                 request.transport.close()
             raise web.HTTPServiceUnavailable from None
+        # A request may have moved a back-off, and so the health the apps'
+        # connections are told about.
+        instance.on_change()
+        return response
 
     app.router.add_route("*", "/{tail:.*}", handle)
     return app
@@ -251,6 +255,10 @@ async def _api(
     for method, pattern, handler, prowlarr_only in _ROUTES:
         match = pattern.fullmatch(relative)
         if match is None:
+            continue
+        if relative.startswith(
+            ("/notification", "/connection")
+        ) and not relative.startswith(f"/{_NOTIFICATIONS(instance)}"):
             continue
         if (
             prowlarr_only is not None
@@ -488,6 +496,87 @@ def _event_name(value: str) -> str:
     raise BadRequestError(f"The value '{value}' is not valid for eventType.")
 
 
+async def _list_notifications(
+    instance: SimulatedInstance, api: ApiRequest
+) -> web.Response:
+    state = instance.state
+    return _json(
+        [
+            notifications.present(r)
+            for r in sorted(
+                state.notifications.values(), key=lambda r: str(r["name"]).casefold()
+            )
+        ]
+    )
+
+
+async def _get_notification(
+    instance: SimulatedInstance, api: ApiRequest
+) -> web.Response:
+    return _json(
+        notifications.present(notifications.get(instance.state, int(api.match["id"])))
+    )
+
+
+async def _save_notification(
+    instance: SimulatedInstance, api: ApiRequest
+) -> web.Response:
+    """POST (create) or PUT (update): a live test first when enabled (§ProviderControllerBase)."""
+    state = instance.state
+    route_id = api.match.get("id")
+    existing = (
+        notifications.get(state, int(route_id or api.body.get("id") or 0))
+        if api.request.method == "PUT"
+        else None
+    )
+    resource = notifications.build(state, api.body, existing)
+    changed = existing is None or resource != existing or state.traits.app == "Prowlarr"
+    if (
+        notifications.is_enabled(state.config.app, resource)
+        and changed
+        and not _skips_test(instance, api)
+    ):
+        failure = await instance.test_webhook(resource)
+        if failure is not None:
+            return failure
+    if changed:
+        state.save_notification(resource)
+    shown = notifications.present(state.notifications[resource["id"]])
+    status = 201 if existing is None else 202
+    return web.json_response(
+        shown,
+        status=status,
+        headers={
+            "Location": f"{instance.api_url}/{_NOTIFICATIONS(instance)}/{shown['id']}"
+        },
+    )
+
+
+async def _delete_notification(
+    instance: SimulatedInstance, api: ApiRequest
+) -> web.Response:
+    state = instance.state
+    notifications.get(state, int(api.match["id"]))
+    del state.notifications[int(api.match["id"])]
+    return _json({})
+
+
+async def _test_notification(
+    instance: SimulatedInstance, api: ApiRequest
+) -> web.Response:
+    existing = None
+    if isinstance(api.body, dict) and api.body.get("id"):
+        existing = instance.state.notifications.get(int(api.body["id"]))
+    resource = notifications.build(instance.state, api.body, existing)
+    failure = await instance.test_webhook(resource)
+    return failure if failure is not None else _json("{}")
+
+
+def _NOTIFICATIONS(instance: SimulatedInstance) -> str:  # noqa: N802 - a route name
+    # Sonarr v5 renamed notification to connection.
+    return "connection" if instance.api_version == "v5" else "notification"
+
+
 async def _applications(instance: SimulatedInstance, api: ApiRequest) -> web.Response:
     return _json(reports.applications(instance.state))
 
@@ -527,6 +616,32 @@ async def _get_command(instance: SimulatedInstance, api: ApiRequest) -> web.Resp
 # "bulk" routes come before "{id}" so they are never read as an id.
 _ROUTES: list[tuple[str, re.Pattern[str], Handler, bool | None]] = [
     ("GET", re.compile(r"/system/status"), _system_status, None),
+    ("GET", re.compile(r"/(?:notification|connection)"), _list_notifications, None),
+    ("POST", re.compile(r"/(?:notification|connection)"), _save_notification, None),
+    (
+        "POST",
+        re.compile(r"/(?:notification|connection)/test"),
+        _test_notification,
+        None,
+    ),
+    (
+        "GET",
+        re.compile(r"/(?:notification|connection)/(?P<id>\d+)"),
+        _get_notification,
+        None,
+    ),
+    (
+        "PUT",
+        re.compile(r"/(?:notification|connection)/(?P<id>\d+)"),
+        _save_notification,
+        None,
+    ),
+    (
+        "DELETE",
+        re.compile(r"/(?:notification|connection)/(?P<id>\d+)"),
+        _delete_notification,
+        None,
+    ),
     ("GET", re.compile(r"/health"), _health, None),
     ("GET", re.compile(r"/config/naming"), _naming_config, False),
     ("GET", re.compile(r"/indexer"), _list_indexers, None),

@@ -84,6 +84,9 @@ class IndexerConfig:
     fault: IndexerFault | None = None
     # Failures recorded at seed time, so an indexer can start out in back-off.
     failures: int = 0
+    # Prowlarr Newznab/Torznab: VIP access expiring this many days after the
+    # simulator starts (sets vipExpiration; negative: already expired).
+    vip_expires_in_days: int | None = None
     # Prowlarr-only descriptive properties.
     definition_name: str | None = None
     description: str | None = None
@@ -123,6 +126,9 @@ class InstanceConfig:
     # The download clients that exist (ids); an indexer naming another fails the
     # shared "Download Client does not exist" rule.
     download_clients: list[int] = field(default_factory=lambda: [1])
+    # Minutes between the app's RSS syncs while the simulator runs (0: none; the
+    # Python API's rss_sync() runs one at any time).
+    rss_interval: float = 0
     indexers: list[IndexerConfig] = field(default_factory=list)
     generate: GenerateConfig | None = None
 
@@ -220,6 +226,7 @@ _INSTANCE_KEYS = {
     "prowlarr",
     "sync_level",
     "download_clients",
+    "rss_interval",
     "indexer",
     "generate",
 }
@@ -237,6 +244,7 @@ _INDEXER_KEYS = {
     "fields",
     "fault",
     "failures",
+    "vip_expires_in_days",
     "definition_name",
     "description",
     "privacy",
@@ -269,6 +277,7 @@ def _parse_instance(raw: Any) -> InstanceConfig:
         bulk=_bool(raw, "bulk", default=True),
         prowlarr=_str(raw, "prowlarr") or None,
         sync_level=_sync_level(raw, name),
+        rss_interval=_float(raw, "rss_interval", 0.0),
         download_clients=_int_list(raw, "download_clients", name)
         if "download_clients" in raw
         else [1],
@@ -313,6 +322,9 @@ def parse_indexer(raw: Any, *, app: str) -> IndexerConfig:
         fields=dict(fields),
         fault=parse_fault(fault, name) if fault is not None else None,
         failures=_int(raw, "failures", 0),
+        vip_expires_in_days=_int(raw, "vip_expires_in_days", 0)
+        if "vip_expires_in_days" in raw
+        else None,
         definition_name=_str(raw, "definition_name") or None,
         description=_str(raw, "description") or None,
         privacy=privacy,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import aiohttp
 from aiohttp import web
+from yarl import URL
 
+from . import notifications, reports
 from .app import RecordedRequest, ServerClosingError, create_app
 from .config import IndexerConfig, IndexerFault, InstanceConfig, parse_indexer
 from .messages import FAULT_KINDS, Failure
@@ -29,6 +32,8 @@ DEFAULT_HANG_TIMEOUT = 300.0
 REQUEST_LOG_SIZE = 2000
 # Simulated delays are interrupted on shutdown, so handlers finish quickly.
 _SHUTDOWN_TIMEOUT = 1.0
+# The apps wait 100 s for a webhook; the simulator, on loopback, much less.
+WEBHOOK_TIMEOUT = 10.0
 
 
 class SimulatedInstance:
@@ -51,6 +56,15 @@ class SimulatedInstance:
         self._runner: web.AppRunner | None = None
         self._port = config.port
         self._closing = asyncio.Event()
+        self._rss_task: asyncio.Task[None] | None = None
+        # Health as last told to the connections, by check (source).
+        self._health_told: dict[str, Resource] | None = None
+        self._sending: set[asyncio.Task[Any]] = set()
+        self._session: aiohttp.ClientSession | None = None
+        # Called after anything that may change some instance's health (the
+        # simulator tells every instance: Prowlarr's back-off moves with the
+        # apps' tests of their copies).
+        self.on_change: Callable[[], None] = self.changed
 
     # ------------------------------------------------------------- identity
 
@@ -131,6 +145,10 @@ class SimulatedInstance:
         self._runner = runner
         self.state.down = False
         self.state.url = self.url
+        if self.config.rss_interval > 0 and not self.state.traits.is_prowlarr:
+            self._rss_task = asyncio.create_task(self._rss_loop())
+        # What is failing at start is not announced (the apps' startup grace).
+        self._health_told = self._current_health()
 
     async def stop(self) -> None:
         """Stop listening; simulated waits in flight are interrupted."""
@@ -139,6 +157,14 @@ class SimulatedInstance:
             return
         self._runner = None
         self._closing.set()
+        if self._rss_task is not None:
+            self._rss_task.cancel()
+            self._rss_task = None
+        for task in list(self._sending):
+            task.cancel()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
         await runner.cleanup()
 
     async def set_down(self, down: bool) -> None:
@@ -241,6 +267,111 @@ class SimulatedInstance:
                 source=source,
                 record_status=False,
             )
+
+    def rss_sync(self) -> dict[int, Failure | None]:
+        """Run the app's RSS sync now: real traffic (see InstanceState.rss_sync)."""
+        outcomes = self.state.rss_sync()
+        self.on_change()
+        return outcomes
+
+    async def _rss_loop(self) -> None:
+        """The app's scheduled RSS sync, every ``rss_interval`` minutes."""
+        while True:
+            await asyncio.sleep(self.config.rss_interval * 60)
+            self.rss_sync()
+
+    # ------------------------------------------------------------ connections
+
+    def _current_health(self) -> dict[str, Resource]:
+        return {check["source"]: check for check in reports.health(self.state)}
+
+    def changed(self) -> None:
+        """Tell the connections about health checks that failed or recovered.
+
+        HealthCheckService: a check that starts failing is a Health event, one
+        that passes again a HealthRestored event (with what had failed); a
+        message that changes while failing is not announced.
+        """
+        if self._health_told is None or not self.running:
+            return
+        current = self._current_health()
+        events = [
+            (check, False)
+            for source, check in current.items()
+            if source not in self._health_told
+        ] + [
+            (check, True)
+            for source, check in self._health_told.items()
+            if source not in current
+        ]
+        self._health_told = current
+        for check, restored in events:
+            for resource in list(self.state.notifications.values()):
+                if notifications.wants(self.state, resource, check, restored=restored):
+                    payload = notifications.health_payload(
+                        self.state, check, restored=restored
+                    )
+                    task = asyncio.get_running_loop().create_task(
+                        self._post(resource, payload)
+                    )
+                    self._sending.add(task)
+                    task.add_done_callback(self._sending.discard)
+
+    async def test_webhook(self, resource: Resource) -> web.Response | None:
+        """Send the Test event; the app's answer when that failed, else None.
+
+        An HTTP error from the receiver is a 400 on Url; a connection that fails
+        escapes the webhook code and is a 500 (WebhookProxy catches only
+        HttpException).
+        """
+        url = str(notifications.settings(resource).get("url"))
+        try:
+            status = await self._post(resource, notifications.test_payload(self.state))
+        except (aiohttp.ClientError, TimeoutError) as err:
+            host = URL(url).host or url
+            message = f"Connection refused ({host}:{URL(url).port})"
+            if isinstance(err, TimeoutError):
+                message = "Http request timed out"
+            return web.json_response(
+                {
+                    "message": message,
+                    "description": f"System.Net.WebException: {message}",
+                },
+                status=500,
+            )
+        if status >= 400:
+            return web.json_response(
+                notifications.test_failure(self.config.app, url, status), status=400
+            )
+        return None
+
+    async def _post(self, resource: Resource, payload: dict[str, Any]) -> int:
+        """POST (or PUT) one event to a Webhook connection; its HTTP status."""
+        values = notifications.settings(resource)
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": f"{self.app}/{self.config.version} (alpine 3.22.0)",
+        }
+        for header in values.get("headers") or []:
+            if isinstance(header, dict) and "key" in header:
+                headers[str(header["key"])] = str(header.get("value", ""))
+        auth = None
+        if values.get("username") or values.get("password"):
+            auth = aiohttp.BasicAuth(
+                str(values.get("username") or ""), str(values.get("password") or "")
+            )
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        async with self._session.request(
+            "PUT" if values.get("method") == 2 else "POST",
+            str(values.get("url")),
+            data=notifications.payload_text(payload).encode(),
+            headers=headers,
+            auth=auth,
+            timeout=aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT),
+        ) as response:
+            return response.status
 
     def run_scheduled_sync(self, *, force: bool = False) -> None:
         """Prowlarr only: run the 6-hourly ApplicationIndexerSync task now."""

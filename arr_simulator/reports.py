@@ -6,7 +6,7 @@ Section numbers (§) refer to the team's Arr API reference (arr-api.md).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from .schema import MASK
@@ -82,6 +82,8 @@ def health(state: InstanceState) -> list[Resource]:
                 "recent indexer errors",
                 "indexers-are-unavailable-due-to-failures",
             )
+    if state.traits.is_prowlarr:
+        _vip_checks(state, enabled, now, check)
     recent: list[str] = []
     long_term: list[str] = []
     for resource in enabled:
@@ -127,6 +129,52 @@ def health(state: InstanceState) -> list[Resource]:
                 anchor,
             )
     return results
+
+
+def _vip_checks(
+    state: InstanceState,
+    enabled: list[Resource],
+    now: datetime,
+    check: Callable[[str, str, str, str], None],
+) -> None:
+    """Prowlarr's IndexerVIPCheck (within 7 days) and IndexerVIPExpiredCheck."""
+    expiring: list[str] = []
+    expired: list[str] = []
+    for resource in enabled:
+        value = next(
+            (
+                f.get("value")
+                for f in resource.get("fields", [])
+                if f.get("name") == "vipExpiration"
+            ),
+            None,
+        )
+        if not isinstance(value, str) or not value:
+            continue
+        try:
+            expires = datetime.fromisoformat(value)
+        except ValueError:
+            continue
+        if expires.tzinfo is None:
+            expires = expires.replace(tzinfo=now.tzinfo)
+        if expires < now:
+            expired.append(str(resource.get("name", "")))
+        elif expires < now + timedelta(days=7):
+            expiring.append(str(resource.get("name", "")))
+    if expiring:
+        check(
+            "IndexerVIPCheck",
+            "warning",
+            f"Indexer VIP benefits expiring soon: {', '.join(expiring)}",
+            "indexer-vip-expiring",
+        )
+    if expired:
+        check(
+            "IndexerVIPExpiredCheck",
+            "error",
+            f"Indexer VIP benefits have expired: {', '.join(expired)}",
+            "indexer-vip-expired",
+        )
 
 
 def indexer_status_list(state: InstanceState) -> list[Resource]:

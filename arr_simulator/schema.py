@@ -319,10 +319,8 @@ def settings_schema(app: str, implementation: str) -> tuple[FieldSpec, ...]:
                     "additionalParameters", "Additional Parameters", advanced=True
                 ),
             ]
-            if implementation == "Newznab":
-                fields.append(
-                    FieldSpec("vipExpiration", "VIP Expiration", advanced=True)
-                )
+            # NewznabSettings.VipExpiration; TorznabSettings inherits it.
+            fields.append(FieldSpec("vipExpiration", "VIP Expiration", advanced=True))
             fields += _PROWLARR_LIMITS
             if implementation == "Torznab":
                 fields += _PROWLARR_TORRENT

@@ -35,6 +35,14 @@ class ArrSimulator:
             for instance in self.config.instances
         }
         self._link()
+        for instance in self._instances.values():
+            instance.on_change = self._changed
+
+    def _changed(self) -> None:
+        # One instance's change can move another's health (an app's test of a
+        # copy moves Prowlarr's back-off).
+        for instance in self._instances.values():
+            instance.changed()
 
     def _link(self) -> None:
         # Prowlarr → apps links, used by the sync and by tests of synced indexers.

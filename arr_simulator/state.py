@@ -328,6 +328,9 @@ class InstanceState:
         self.faults: dict[int, IndexerFault] = {}
         self.history: list[HistoryEntry] = []
         self.commands: dict[int, Resource] = {}
+        # Connections (Webhook only), as stored.
+        self.notifications: dict[int, Resource] = {}
+        self._next_notification_id = 1
         self.fault: InstanceFault | None = None
         self.down = False
         # Set by the simulator once the port is bound ("" until then).
@@ -350,6 +353,8 @@ class InstanceState:
         self.faults.clear()
         self.history.clear()
         self.commands.clear()
+        self.notifications.clear()
+        self._next_notification_id = 1
         self.fault = None
         self._next_id = 1
         self._next_command_id = 1
@@ -431,6 +436,9 @@ class InstanceState:
                 f"(known: {', '.join(sorted(known))})"
             )
         values = {spec.name: spec.default for spec in schema} | indexer.fields
+        if indexer.vip_expires_in_days is not None and "vipExpiration" in values:
+            expires = self.clock() + timedelta(days=indexer.vip_expires_in_days)
+            values["vipExpiration"] = expires.date().isoformat()
         protocol = (
             implementation_protocol(indexer.implementation)
             or indexer.protocol
@@ -1031,7 +1039,27 @@ class InstanceState:
             key = field_values(self.indexers[int(resource["id"])]).get("apiKey")
         return str(key) if key else None
 
-    def plan_test(self, resource: Resource) -> LiveTestPlan:
+    def rss_sync(self) -> dict[int, Failure | None]:
+        """The apps' RSS sync (RssSyncService): real traffic, not a test.
+
+        Every indexer with RSS on that the back-off does not block fetches its
+        feed now; the outcome moves the back-off (and, through Prowlarr, is an
+        RSS row in its history and counts toward the indexer's query limit).
+        Returns each fetched indexer's failure, None for a success.
+        """
+        if self.traits.is_prowlarr:
+            raise ValueError("Prowlarr has no RSS sync of its own")
+        now = self.clock()
+        outcomes: dict[int, Failure | None] = {}
+        for indexer_id, resource in sorted(self.indexers.items()):
+            status = self.statuses.get(indexer_id)
+            if not resource.get("enableRss") or (status and status.is_disabled(now)):
+                continue
+            plan = self.plan_test(resource, rss=True)
+            outcomes[indexer_id] = self.finish_test(plan, timed_out=plan.hang)
+        return outcomes
+
+    def plan_test(self, resource: Resource, *, rss: bool = False) -> LiveTestPlan:
         """Decide the outcome of testing `resource`.
 
         The settings in the body are what is tested (ProviderControllerBase.Test
@@ -1050,9 +1078,9 @@ class InstanceState:
         upstream = self.upstream
         prowlarr_id = self.prowlarr_id_of(resource)
         if upstream is None or prowlarr_id is None:
-            plan.failure = self._jackett_all(resource)
+            plan.failure = None if rss else self._jackett_all(resource)
             return plan
-        self._plan_through_prowlarr(plan, resource, upstream, prowlarr_id)
+        self._plan_through_prowlarr(plan, resource, upstream, prowlarr_id, rss=rss)
         return plan
 
     def _jackett_all(self, resource: Resource) -> Failure | None:
@@ -1071,6 +1099,8 @@ class InstanceState:
         resource: Resource,
         upstream: InstanceState,
         prowlarr_id: int,
+        *,
+        rss: bool = False,
     ) -> None:
         """A synced copy's test is an RSS query to Prowlarr's NewznabController.
 
@@ -1130,7 +1160,7 @@ class InstanceState:
             plan.upstream_failed = target_fault.fails
             if target_fault.fails:
                 plan.failure = Failure(NO_RESULTS_APPS)
-            else:
+            elif not rss:
                 plan.failure = self._jackett_all(resource)
 
     def finish_test(
@@ -1443,6 +1473,16 @@ class InstanceState:
             self._next_id += 1
         if resource != existing:
             self.indexers[indexer_id] = resource
+
+    # ------------------------------------------------------------- connections
+
+    def save_notification(self, resource: Resource) -> Resource:
+        """Store a connection (a new one gets the next id)."""
+        if not resource["id"]:
+            resource["id"] = self._next_notification_id
+            self._next_notification_id += 1
+        self.notifications[resource["id"]] = resource
+        return resource
 
     # -------------------------------------------------------- status & commands
 

@@ -28,7 +28,13 @@ from .services import async_setup_services
 from .stack import DATA_STACK, ArrStack
 from .store import IndexerLedger
 
-PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR, Platform.SWITCH]
+PLATFORMS = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.CALENDAR,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
@@ -86,7 +92,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArrConfigEntry) -> bool:
         configuration_url=safe_url(client.url),
     )
     stack = hass.data[DATA_STACK]
-    health = ArrHealthCoordinator(hass, entry, client, status)
+    health = ArrHealthCoordinator(hass, entry, client, status, stack=stack)
     control = IndexerControl(hass, entry, health, ledger, stack)
     heal = ArrHealCoordinator(hass, entry, health, control)
     entry.runtime_data = ArrRuntimeData(

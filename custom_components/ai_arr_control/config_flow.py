@@ -40,10 +40,12 @@ from .const import (
     CONF_HEAL_INTERVAL,
     CONF_HEALTH_INTERVAL,
     CONF_OUTAGE_PERCENT,
+    CONF_QUERY_RESERVE,
     DEFAULT_FAILURES_TO_DISABLE,
     DEFAULT_HEAL_INTERVAL,
     DEFAULT_HEALTH_INTERVAL,
     DEFAULT_OUTAGE_PERCENT,
+    DEFAULT_QUERY_RESERVE,
     DOMAIN,
     LOGGER,
     MAX_HEAL_INTERVAL,
@@ -238,6 +240,18 @@ class ArrOptionsFlow(OptionsFlowWithReload):
                         NumberSelectorConfig(
                             min=10,
                             max=100,
+                            step=5,
+                            mode=NumberSelectorMode.SLIDER,
+                            unit_of_measurement="%",
+                        )
+                    ),
+                    probatio.Required(
+                        CONF_QUERY_RESERVE,
+                        default=options.get(CONF_QUERY_RESERVE, DEFAULT_QUERY_RESERVE),
+                    ): NumberSelector(
+                        NumberSelectorConfig(
+                            min=0,
+                            max=50,
                             step=5,
                             mode=NumberSelectorMode.SLIDER,
                             unit_of_measurement="%",

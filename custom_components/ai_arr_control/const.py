@@ -26,6 +26,13 @@ TEST_CONCURRENCY: Final = 16
 
 # Prowlarr's indexer statistics are read over this window.
 STATS_WINDOW: Final = timedelta(hours=24)
+# Prowlarr's history is kept for this long: its limits count over at most a day.
+HISTORY_WINDOW: Final = timedelta(hours=24)
+
+# Queries of a limited Prowlarr indexer kept for real searches: no test is made
+# once only this share of its limit (at least 1) is left.
+CONF_QUERY_RESERVE: Final = "query_reserve_percent"
+DEFAULT_QUERY_RESERVE: Final = 10
 
 # Heal options.
 CONF_FAILURES_TO_DISABLE: Final = "failures_to_disable"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, override
 
 from homeassistant.config_entries import ConfigEntry
@@ -30,6 +30,8 @@ from .arr import (
     ArrNotFoundError,
     ArrTimeoutError,
     Cause,
+    HealthCheck,
+    HistoryRecord,
     Indexer,
     IndexerStats,
     IndexerStatus,
@@ -41,15 +43,27 @@ from .arr import (
 )
 from .const import (
     CONF_HEALTH_INTERVAL,
+    CONF_QUERY_RESERVE,
     DEFAULT_HEALTH_INTERVAL,
+    DEFAULT_QUERY_RESERVE,
     DOMAIN,
     EVENT_INDEXER_FAILED,
     EVENT_INDEXER_RECOVERED,
+    HISTORY_WINDOW,
     LOGGER,
     STATS_WINDOW,
     TEST_CONCURRENCY,
 )
 from .data import IndexerHealth, InstanceHealth, merge_indexer
+from .evidence import (
+    ALL_SOURCES,
+    Check,
+    IndexerEvidence,
+    ProwlarrView,
+    blocked_in_health,
+    plan_check,
+    prowlarr_view,
+)
 from .store import IndexerLedger
 
 if TYPE_CHECKING:
@@ -125,6 +139,8 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
         entry: ArrConfigEntry,
         client: ArrClient,
         status: SystemStatus,
+        *,
+        stack: ArrStack,
     ) -> None:
         """Set up the coordinator with the interval from the entry's options."""
         minutes = entry.options.get(CONF_HEALTH_INTERVAL, DEFAULT_HEALTH_INTERVAL)
@@ -137,7 +153,12 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
         )
         self.client = client
         self.status = status
+        self.stack = stack
         self._testing = asyncio.Lock()
+        # Prowlarr: its history over the last day, read on at each check.
+        self._history: dict[int, HistoryRecord] = {}
+        self._history_read: datetime | None = None
+        self._last_view = ProwlarrView()
         # Flag writes, numbered, so that a health check that was already running
         # does not show an indexer as it was before a write.
         self._writes_made = 0
@@ -170,23 +191,40 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
         """The last health check's findings; None while the instance is down."""
         return self.data if self.last_update_success else None
 
+    @property
+    def today(self) -> str:
+        """Today's date where Home Assistant is (our tests are counted per day)."""
+        return dt_util.now().date().isoformat()
+
+    def tests_today(self) -> dict[int, int]:
+        """Our own tests per indexer today."""
+        return self.config_entry.runtime_data.ledger.tests_on(self.today)
+
     # -- health checks -----------------------------------------------------------
 
     @override
     async def _async_update_data(self) -> InstanceHealth:
         previous = self.data.indexers if self.data else {}
+        last_checked = self.data.last_checked if self.data else None
         started = self._writes_made
         try:
             async with self._testing:
                 indexers = await self.client.indexers()
                 now = dt_util.utcnow()
-                to_test = [
-                    i
-                    for i in indexers
-                    if i.enabled
-                    and not (i.id in previous and previous[i.id].paused(now))
-                ]
-                outcomes = await self._test(to_test)
+                prowlarr = await self._prowlarr_view(indexers, now)
+                # What the app says of the copies it blocks, before testing.
+                before = await self._health_before_tests(indexers)
+                plan = self._plan(
+                    indexers,
+                    previous,
+                    prowlarr,
+                    checks=before,
+                    last_checked=last_checked,
+                    now=now,
+                )
+                outcomes = await self._test(
+                    [i for i in indexers if plan.get(i.id) is Check.TEST]
+                )
                 # Read after the tests, which move the app's back-off and health.
                 checks = tuple(await self.client.health())
                 blocked, stats, applications = await self._prowlarr_extras()
@@ -201,6 +239,7 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
                 translation_placeholders={"error": str(err)},
             ) from err
 
+        self._last_view = prowlarr
         # A write made while this check ran is newer than the list it read.
         indexers = [
             self._written[i.id][1]
@@ -210,25 +249,124 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
         ]
         self._written.clear()
         now = dt_util.utcnow()
-        health = InstanceHealth(
-            indexers={
-                indexer.id: merge_indexer(
-                    previous.get(indexer.id),
-                    indexer,
-                    verdict=self._verdict(outcomes.get(indexer.id), indexer),
-                    blocked=blocked.get(indexer.id),
-                    stats=stats.get(indexer.id),
-                    now=now,
-                )
-                for indexer in indexers
-            },
+        merged: dict[int, IndexerHealth] = {}
+        for indexer in indexers:
+            check = plan.get(indexer.id)
+            health = merge_indexer(
+                previous.get(indexer.id),
+                indexer,
+                verdict=self._verdict_for(check, outcomes.get(indexer.id), indexer),
+                blocked=blocked.get(indexer.id),
+                stats=stats.get(indexer.id),
+                now=now,
+            )
+            merged[indexer.id] = replace(
+                health,
+                queries=prowlarr.queries.get(indexer.id),
+                grabs=prowlarr.grabs.get(indexer.id),
+                traffic=prowlarr.traffic.get(indexer.id, {}),
+                checked_by=check if check is not None else health.checked_by,
+            )
+        instance = InstanceHealth(
+            indexers=merged,
             checks=checks,
             last_checked=now,
             applications=applications,
         )
-        self._remove_stale_devices(set(health.indexers))
-        self._fire_transitions(previous, health.indexers)
-        return health
+        self._remove_stale_devices(set(instance.indexers))
+        self._fire_transitions(previous, instance.indexers)
+        return instance
+
+    async def _prowlarr_view(
+        self, indexers: list[Indexer], now: datetime
+    ) -> ProwlarrView:
+        """Prowlarr: its history, read on from where the last check stopped, and
+        from it each indexer's real traffic and what is left of its limits."""
+        if self.status.app is not ArrApp.PROWLARR:
+            return ProwlarrView()
+        since = self._history_read or now - HISTORY_WINDOW
+        try:
+            records = await self.client.history_since(since)
+        except ArrNotFoundError:
+            # A Prowlarr without /history/since: every indexer is tested.
+            if self._history_read is None:
+                LOGGER.info(
+                    "%s has no history/since: no real-traffic evidence", self.title
+                )
+            self._history_read = now
+            return ProwlarrView()
+        for record in records:
+            self._history[record.id] = record
+        cutoff = now - HISTORY_WINDOW
+        self._history = {i: r for i, r in self._history.items() if r.date >= cutoff}
+        self._history_read = now
+        return prowlarr_view(indexers, self._history.values(), now)
+
+    async def _health_before_tests(
+        self, indexers: list[Indexer]
+    ) -> tuple[HealthCheck, ...]:
+        """The app's health, when it has copies whose verdict comes from it."""
+        if self.status.app is ArrApp.PROWLARR or not any(
+            self.stack.source_of(self.entry_id, i) for i in indexers if i.enabled
+        ):
+            return ()
+        return tuple(await self.client.health())
+
+    def _plan(
+        self,
+        indexers: Iterable[Indexer],
+        previous: Mapping[int, IndexerHealth],
+        prowlarr: ProwlarrView,
+        *,
+        checks: tuple[HealthCheck, ...],
+        last_checked: datetime | None,
+        now: datetime,
+        include_disabled: bool = False,
+    ) -> dict[int, Check]:
+        """What to do about each indexer: test it, or trust other evidence."""
+        reserve = self.config_entry.options.get(
+            CONF_QUERY_RESERVE, DEFAULT_QUERY_RESERVE
+        )
+        blocked_names = blocked_in_health(checks)
+        plan: dict[int, Check] = {}
+        for indexer in indexers:
+            if not (indexer.enabled or include_disabled):
+                continue
+            before = previous.get(indexer.id)
+            source = self.stack.source_of(self.entry_id, indexer)
+            if source is not None:
+                traffic = (
+                    source.health.traffic.get(self.status.app.value)
+                    if source.health
+                    else None
+                )
+            else:
+                traffic = prowlarr.traffic.get(indexer.id, {}).get(ALL_SOURCES)
+            plan[indexer.id] = plan_check(
+                IndexerEvidence(
+                    enabled=indexer.enabled,
+                    paused=before is not None and before.paused(now),
+                    queries=prowlarr.queries.get(indexer.id),
+                    traffic=traffic,
+                    last_checked=last_checked,
+                    source_failing=source.source_failing(now) if source else None,
+                    is_copy_of_known_source=source is not None,
+                    named_in_health=indexer.name in blocked_names,
+                ),
+                reserve_percent=reserve,
+            )
+        return plan
+
+    def _verdict_for(
+        self, check: Check | None, outcome: TestOutcome | None, indexer: Indexer
+    ) -> TestVerdict | None:
+        """The verdict of a check: its test's, or the evidence's."""
+        if check is Check.TRAFFIC:
+            return TestVerdict(passed=True, tested=False)
+        if check is Check.SOURCE:
+            source = self.stack.source_of(self.entry_id, indexer)
+            return source.copy_verdict() if source is not None else None
+        return self._verdict(outcome, indexer)
 
     async def _prowlarr_extras(
         self,
@@ -264,6 +402,10 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
         """
         semaphore = asyncio.Semaphore(TEST_CONCURRENCY)
         indexers = list(indexers)
+        if indexers:
+            self.config_entry.runtime_data.ledger.count_tests(
+                (i.id for i in indexers), self.today
+            )
 
         async def test(indexer: Indexer) -> TestOutcome:
             async with semaphore:
@@ -292,12 +434,13 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
         return results
 
     async def async_retest(self, indexer_ids: Iterable[int]) -> None:
-        """Read some indexers afresh and test exactly that (also disabled ones).
+        """Read some indexers afresh and check exactly that (also disabled ones).
 
-        The heal run's tests of suspects and of the indexers it disabled. The
+        The heal run's checks of suspects and of the indexers it disabled. The
         apps test the settings in the request, so a setting the user fixed since
-        the last health check is what gets tested. An indexer deleted meanwhile
-        is dropped. Losing the instance raises, as in a health check.
+        the last health check is what gets tested. Evidence stands in for a test
+        as in a health check (a copy's source, real traffic). An indexer deleted
+        meanwhile is dropped. Losing the instance raises, as in a health check.
         """
         started = self._writes_made
         async with self._testing:
@@ -310,7 +453,19 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
                     fresh.append(await self.client.indexer(indexer_id))
                 except ArrNotFoundError:
                     gone.append(indexer_id)
-            outcomes = await self._test(fresh)
+            now = dt_util.utcnow()
+            plan = self._plan(
+                fresh,
+                self.data.indexers,
+                self._last_view,
+                checks=self.data.checks,
+                last_checked=self.data.last_checked,
+                now=now,
+                include_disabled=True,
+            )
+            outcomes = await self._test(
+                [i for i in fresh if plan.get(i.id) is Check.TEST]
+            )
         now = dt_util.utcnow()
         merged = dict(self.data.indexers)
         for indexer_id in gone:
@@ -319,12 +474,16 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
             written = self._written.get(tested.id)
             # A write made while the test ran is newer than the read.
             current = written[1] if written and written[0] > started else tested
-            merged[tested.id] = merge_indexer(
-                merged.get(tested.id),
-                current,
-                verdict=self._verdict(outcomes.get(tested.id), tested),
-                now=now,
-                keep_prowlarr=True,
+            check = plan.get(tested.id)
+            merged[tested.id] = replace(
+                merge_indexer(
+                    merged.get(tested.id),
+                    current,
+                    verdict=self._verdict_for(check, outcomes.get(tested.id), tested),
+                    now=now,
+                    keep_prowlarr=True,
+                ),
+                checked_by=check,
             )
         self._fire_transitions(self.data.indexers, merged)
         self.data = replace(self.data, indexers=merged)

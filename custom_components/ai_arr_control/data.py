@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -14,6 +15,7 @@ from .arr import (
     ProwlarrApplication,
     TestVerdict,
 )
+from .evidence import Budget, Check, Traffic
 from .heal import HealPlan, policy_of
 
 # A test that hit a quota is not repeated until the quota resets. Where nothing
@@ -49,6 +51,13 @@ class IndexerHealth:
     blocked_until: datetime | None = None
     # Prowlarr's counters over the last 24 hours (indexerstats).
     stats: IndexerStats | None = None
+    # Prowlarr: what is left of its query and grab limits, and its real traffic
+    # per app (and ALL_SOURCES), from Prowlarr's history.
+    queries: Budget | None = None
+    grabs: Budget | None = None
+    traffic: Mapping[str, Traffic] = field(default_factory=dict)
+    # How the last verdict was reached (a test, real traffic, the source's).
+    checked_by: Check | None = None
 
     @property
     def failing(self) -> bool | None:
@@ -126,6 +135,9 @@ def merge_indexer(
         if verdict.response_time is not None
         else None
     )
+    tested = now if verdict.tested else health.last_tested
+    if not verdict.tested:
+        response_time = health.response_time
     if verdict.passed:
         return replace(
             health,
@@ -137,7 +149,7 @@ def merge_indexer(
             response_time=response_time,
             consecutive_failures=0,
             strikes=0,
-            last_tested=now,
+            last_tested=tested,
             last_success=now,
             paused_until=None,
         )
@@ -153,7 +165,7 @@ def merge_indexer(
         response_time=response_time,
         consecutive_failures=failures,
         strikes=strikes,
-        last_tested=now,
+        last_tested=tested,
         paused_until=_pause(health, now) if verdict.limited else None,
     )
 

@@ -16,7 +16,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from .arr import ArrAuthenticationError, ArrError
+from .arr import ArrAuthenticationError, ArrError, Cause
 from .const import (
     CONF_DRY_RUN,
     CONF_FAILURES_TO_DISABLE,
@@ -42,7 +42,7 @@ from .heal import (
     plan_heal,
     policy_of,
 )
-from .issues import InstanceIssues
+from .issues import InstanceIssues, VipExpiry
 
 
 class ArrHealCoordinator(DataUpdateCoordinator[HealRun | None]):
@@ -267,3 +267,16 @@ class ArrHealCoordinator(DataUpdateCoordinator[HealRun | None]):
             plan, source_titles=self._source_titles(), create_outage=create_outage
         )
         self.issues.update_auto_disabled(self.ledger)
+        self.issues.update_vip(
+            (
+                VipExpiry(
+                    indexer_id=health.indexer.id,
+                    name=health.indexer.name,
+                    expires=expires,
+                    failing_auth=health.failing is True and health.cause is Cause.AUTH,
+                )
+                for health in self.health.data.indexers.values()
+                if (expires := health.indexer.vip_expiration) is not None
+            ),
+            dt_util.now().date(),
+        )

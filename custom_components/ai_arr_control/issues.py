@@ -10,6 +10,8 @@ condition holds and deleted as soon as it no longer does.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
@@ -26,6 +28,19 @@ from .store import IndexerLedger
 
 # Per-indexer issues are "{kind}_{entry_id}_{indexer_id}".
 NOTICE_KINDS = tuple(kind.value for kind in NoticeKind)
+ISSUE_VIP = "vip"
+# A VIP expiry is announced this many days ahead, and urgently from the second.
+VIP_NOTICE_DAYS = (14, 3)
+
+
+@dataclass(frozen=True, slots=True)
+class VipExpiry:
+    """When an indexer's VIP access expires, and whether it fails on credentials."""
+
+    indexer_id: int
+    name: str
+    expires: date
+    failing_auth: bool
 
 
 def _bullets(lines: Iterable[str]) -> str:
@@ -119,13 +134,50 @@ class InstanceIssues:
         for issue_id in self._existing_notice_ids() - wanted:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
 
-    def _existing_notice_ids(self) -> set[str]:
-        prefixes = tuple(f"{kind}_{self.entry_id}_" for kind in NOTICE_KINDS)
+    @callback
+    def update_vip(self, expiries: Iterable[VipExpiry], today: date) -> None:
+        """Issues 14 and 3 days before a VIP expiry, and once it has expired."""
+        wanted: set[str] = set()
+        for vip in expiries:
+            days = (vip.expires - today).days
+            if days > VIP_NOTICE_DAYS[0]:
+                continue
+            issue_id = self._id(ISSUE_VIP, vip.indexer_id)
+            wanted.add(issue_id)
+            if days < 0:
+                key = "vip_expired_auth" if vip.failing_auth else "vip_expired"
+            else:
+                key = "vip_expiring"
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING
+                if days > VIP_NOTICE_DAYS[1]
+                else ir.IssueSeverity.ERROR,
+                translation_key=key,
+                translation_placeholders={
+                    "instance": self.title,
+                    "indexer": vip.name,
+                    "date": vip.expires.isoformat(),
+                    "days": str(max(days, 0)),
+                },
+            )
+        prefix = f"{ISSUE_VIP}_{self.entry_id}_"
+        for issue_id in self._existing_ids(prefix) - wanted:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
+    def _existing_ids(self, *prefixes: str) -> set[str]:
         return {
             issue_id
             for domain, issue_id in ir.async_get(self.hass).issues
             if domain == DOMAIN and issue_id.startswith(prefixes)
         }
+
+    def _existing_notice_ids(self) -> set[str]:
+        prefixes = tuple(f"{kind}_{self.entry_id}_" for kind in NOTICE_KINDS)
+        return self._existing_ids(*prefixes)
 
     @callback
     def update_auto_disabled(self, ledger: IndexerLedger) -> None:
@@ -153,5 +205,7 @@ class InstanceIssues:
         """Delete every issue of the instance (its entry is removed)."""
         for kind in (ISSUE_AUTO_DISABLED, ISSUE_OUTAGE, ISSUE_PROWLARR_UNCONFIGURED):
             ir.async_delete_issue(self.hass, DOMAIN, self._id(kind))
-        for issue_id in self._existing_notice_ids():
+        for issue_id in self._existing_notice_ids() | self._existing_ids(
+            f"{ISSUE_VIP}_{self.entry_id}_"
+        ):
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)

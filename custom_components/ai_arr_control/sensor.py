@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -18,8 +19,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .arr import ArrApp
 from .coordinator import ArrConfigEntry, ArrHealthCoordinator
-from .data import IndexerHealth, InstanceHealth
+from .data import IndexerHealth
 from .entity import ArrIndexerEntity, ArrInstanceEntity, async_add_indexer_entities
+from .evidence import Budget
 from .heal_coordinator import ArrHealCoordinator
 
 PARALLEL_UPDATES = 0
@@ -32,14 +34,17 @@ class ArrIndexerSensorDescription(SensorEntityDescription):
     """An indexer sensor and where its value comes from."""
 
     value_fn: Callable[[IndexerHealth], SensorValue]
+    attributes_fn: Callable[[IndexerHealth], Mapping[str, Any]] | None = None
     prowlarr_only: bool = False
+    # Whether the indexer has such a sensor at all (e.g. only with a limit set).
+    exists_fn: Callable[[IndexerHealth], bool] = lambda _: True
 
 
 @dataclass(frozen=True, kw_only=True)
 class ArrInstanceSensorDescription(SensorEntityDescription):
     """An instance sensor and where its value comes from."""
 
-    value_fn: Callable[[InstanceHealth], SensorValue]
+    value_fn: Callable[[ArrHealthCoordinator], SensorValue]
 
 
 INDEXER_SENSORS = (
@@ -77,6 +82,24 @@ INDEXER_SENSORS = (
         value_fn=lambda health: health.blocked_until,
     ),
     ArrIndexerSensorDescription(
+        key="queries_left",
+        translation_key="queries_left",
+        state_class=SensorStateClass.MEASUREMENT,
+        prowlarr_only=True,
+        exists_fn=lambda health: health.queries is not None,
+        value_fn=lambda health: health.queries.left if health.queries else None,
+        attributes_fn=lambda health: _budget_attributes(health.queries),
+    ),
+    ArrIndexerSensorDescription(
+        key="grabs_left",
+        translation_key="grabs_left",
+        state_class=SensorStateClass.MEASUREMENT,
+        prowlarr_only=True,
+        exists_fn=lambda health: health.grabs is not None,
+        value_fn=lambda health: health.grabs.left if health.grabs else None,
+        attributes_fn=lambda health: _budget_attributes(health.grabs),
+    ),
+    ArrIndexerSensorDescription(
         key="queries",
         translation_key="queries",
         state_class=SensorStateClass.MEASUREMENT,
@@ -107,28 +130,45 @@ INSTANCE_SENSORS = (
         key="indexers",
         translation_key="indexers",
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=lambda health: len(health.indexers),
+        value_fn=lambda health: len(health.data.indexers),
     ),
     ArrInstanceSensorDescription(
         key="failing_indexers",
         translation_key="failing_indexers",
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=lambda health: len(health.failing),
+        value_fn=lambda health: len(health.data.failing),
     ),
     ArrInstanceSensorDescription(
         key="disabled_indexers",
         translation_key="disabled_indexers",
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=lambda health: len(health.disabled),
+        value_fn=lambda health: len(health.data.disabled),
     ),
     ArrInstanceSensorDescription(
         key="last_checked",
         translation_key="last_checked",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda health: health.last_checked,
+        value_fn=lambda health: health.data.last_checked,
+    ),
+    ArrInstanceSensorDescription(
+        key="tests_today",
+        translation_key="tests_today",
+        state_class=SensorStateClass.TOTAL,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda health: sum(health.tests_today().values()),
     ),
 )
+
+
+def _budget_attributes(budget: Budget | None) -> Mapping[str, Any]:
+    if budget is None:
+        return {}
+    return {
+        "limit": budget.limit,
+        "used": budget.used,
+        "resets_at": budget.resets_at.isoformat() if budget.resets_at else None,
+    }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -174,7 +214,8 @@ async def async_setup_entry(
         lambda indexer_id: (
             ArrIndexerSensor(coordinator, description, indexer_id)
             for description in INDEXER_SENSORS
-            if is_prowlarr or not description.prowlarr_only
+            if (is_prowlarr or not description.prowlarr_only)
+            and description.exists_fn(coordinator.data.indexers[indexer_id])
         ),
     )
 
@@ -187,18 +228,27 @@ class ArrInstanceSensor(ArrInstanceEntity[ArrHealthCoordinator], SensorEntity):
     @property
     def native_value(self) -> SensorValue:
         """The sensor's value."""
-        return self.entity_description.value_fn(self.coordinator.data)
+        return self.entity_description.value_fn(self.coordinator)
 
 
 class ArrIndexerSensor(ArrIndexerEntity, SensorEntity):
     """A sensor about one indexer."""
 
     entity_description: ArrIndexerSensorDescription
+    # When a limit's oldest use leaves its window moves with every query.
+    _unrecorded_attributes = frozenset({"resets_at", "used"})
 
     @property
     def native_value(self) -> SensorValue:
         """The sensor's value."""
         return self.entity_description.value_fn(self.indexer_health)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """The limit, its use and when the oldest use leaves the window."""
+        if self.entity_description.attributes_fn is None:
+            return None
+        return self.entity_description.attributes_fn(self.indexer_health)
 
 
 class ArrHealSensor(ArrInstanceEntity[ArrHealCoordinator], SensorEntity):

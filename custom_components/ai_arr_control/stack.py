@@ -22,7 +22,15 @@ from yarl import URL
 
 from homeassistant.util.hass_dict import HassKey
 
-from .arr import ArrApp, Indexer, ProwlarrApplication, SyncLevel, normalize_url
+from .arr import (
+    ArrApp,
+    Cause,
+    Indexer,
+    ProwlarrApplication,
+    SyncLevel,
+    TestVerdict,
+    normalize_url,
+)
 from .const import DOMAIN
 from .data import IndexerHealth, InstanceHealth
 from .heal import Route
@@ -75,6 +83,33 @@ class SourceLink:
     def route(self) -> Route:
         """Who decides about the copy: Prowlarr under Full Sync, else the app."""
         return Route.SOURCE if self.sync_level is SyncLevel.FULL_SYNC else Route.APP
+
+    def copy_verdict(self) -> TestVerdict | None:
+        """Prowlarr's verdict on the indexer, standing for a copy's (no test).
+
+        None while Prowlarr has no verdict (not tested yet, or unreachable).
+        """
+        health = self.health
+        if health is None:
+            return None
+        if not health.indexer.enabled:
+            return TestVerdict(
+                passed=False,
+                message=f"Disabled in {self.prowlarr_title}",
+                cause=Cause.UPSTREAM,
+                tested=False,
+            )
+        if health.passed is None:
+            return None
+        if health.passed:
+            return TestVerdict(passed=True, tested=False)
+        return TestVerdict(
+            passed=False,
+            message=f"{self.prowlarr_title}: {health.message or 'failing'}",
+            cause=health.cause,
+            setting=health.setting,
+            tested=False,
+        )
 
     def source_failing(self, now: datetime) -> bool | None:
         """Prowlarr's own verdict on the indexer; None when unknown.

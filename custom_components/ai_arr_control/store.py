@@ -7,7 +7,7 @@ flags to put back), the indexers the user holds, and whether auto-heal is on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
@@ -34,6 +34,9 @@ class IndexerLedger:
         self._names: dict[int, str] = {}
         self._holds: set[int] = set()
         self._auto_heal = True
+        # Our own tests per indexer on one (local) day.
+        self._tests_day = ""
+        self._tests: dict[int, int] = {}
         self._dirty = False
 
     async def async_load(self) -> None:
@@ -54,6 +57,9 @@ class IndexerLedger:
             self._names[int(indexer_id)] = str(item.get("name", indexer_id))
         self._holds = {int(i) for i in data.get("holds", [])}
         self._auto_heal = bool(data.get("auto_heal", True))
+        tests = data.get("tests", {})
+        self._tests_day = str(tests.get("day", ""))
+        self._tests = {int(k): int(v) for k, v in tests.get("count", {}).items()}
 
     # -- the user's switch -------------------------------------------------------
 
@@ -145,6 +151,22 @@ class IndexerLedger:
         self._auto_heal = on
         self._save()
 
+    # -- our own tests -----------------------------------------------------------
+
+    @callback
+    def count_tests(self, indexer_ids: Iterable[int], day: str) -> None:
+        """Count tests made today (``day``: the local date); a new day starts at 0."""
+        if day != self._tests_day:
+            self._tests_day = day
+            self._tests = {}
+        for indexer_id in indexer_ids:
+            self._tests[indexer_id] = self._tests.get(indexer_id, 0) + 1
+        self._save()
+
+    def tests_on(self, day: str) -> dict[int, int]:
+        """Our tests per indexer on ``day`` (empty for any other day)."""
+        return dict(self._tests) if day == self._tests_day else {}
+
     # -- storage -----------------------------------------------------------------
 
     async def async_flush(self) -> None:
@@ -172,6 +194,10 @@ class IndexerLedger:
             },
             "holds": sorted(self._holds),
             "auto_heal": self._auto_heal,
+            "tests": {
+                "day": self._tests_day,
+                "count": {str(k): v for k, v in self._tests.items()},
+            },
         }
 
     def _save(self) -> None:

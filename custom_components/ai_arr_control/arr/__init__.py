@@ -22,7 +22,9 @@ from .exceptions import (
 )
 from .models import (
     HealthCheck,
+    HistoryRecord,
     Indexer,
+    IndexerLimits,
     IndexerStats,
     IndexerStatus,
     IndexerTestResult,
@@ -57,7 +59,9 @@ __all__ = [
     "ArrValidationError",
     "Cause",
     "HealthCheck",
+    "HistoryRecord",
     "Indexer",
+    "IndexerLimits",
     "IndexerStats",
     "IndexerStatus",
     "IndexerTestResult",

@@ -65,6 +65,9 @@ class TestVerdict:
     # burns more of it.
     limited: bool = False
     response_time: float | None = None
+    # False: a verdict from other evidence (real traffic, Prowlarr's verdict on
+    # a copy's source); no test was made.
+    tested: bool = True
 
 
 # Properties of the shared resource rules and the settings validators: a failure

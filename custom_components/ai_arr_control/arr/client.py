@@ -44,6 +44,7 @@ from .exceptions import (
 )
 from .models import (
     HealthCheck,
+    HistoryRecord,
     Indexer,
     IndexerStats,
     IndexerStatus,
@@ -438,6 +439,19 @@ class ArrClient:
         return [
             IndexerStats.from_json(item) for item in response.data.get("indexers", [])
         ]
+
+    async def history_since(
+        self, since: datetime, *, event_type: str | None = None
+    ) -> list[HistoryRecord]:
+        """Prowlarr's history from ``since`` on, oldest first (``/history/since``)."""
+        await self._ensure_prowlarr("history")
+        params = {"date": _iso(since)}
+        if event_type is not None:
+            params["eventType"] = event_type
+        response = await self._request("GET", "history/since", params=params)
+        if not isinstance(response.data, list):
+            raise ArrResponseError("history/since did not answer an array")
+        return [HistoryRecord.from_json(item) for item in response.data]
 
     async def prowlarr_applications(self) -> list[ProwlarrApplication]:
         """The apps this Prowlarr syncs indexers into (``GET /applications``)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 import re
 from typing import Any
 
@@ -232,6 +232,38 @@ class Indexer:
         return None
 
     @property
+    def limits(self) -> IndexerLimits:
+        """Prowlarr's query and grab limits of the indexer (IndexerLimitService)."""
+
+        def limit(name: str) -> int | None:
+            value = self.field_value(name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                return None
+            return value
+
+        hourly = self.field_value("baseSettings.limitsUnit") == 1
+        return IndexerLimits(
+            queries=limit("baseSettings.queryLimit"),
+            grabs=limit("baseSettings.grabLimit"),
+            window=timedelta(hours=1 if hourly else 24),
+        )
+
+    @property
+    def vip_expiration(self) -> date | None:
+        """When a Newznab/Torznab indexer's VIP access expires (Prowlarr).
+
+        The ``vipExpiration`` setting, a date the user enters ("2026-12-31");
+        None when it is empty or not a date.
+        """
+        value = self.field_value("vipExpiration")
+        if not isinstance(value, str) or not value.strip():
+            return None
+        try:
+            return datetime.fromisoformat(value.strip()).date()
+        except ValueError:
+            return None
+
+    @property
     def prowlarr_link(self) -> ProwlarrLink | None:
         """The Prowlarr indexer this app-side indexer was synced from, if any.
 
@@ -333,6 +365,68 @@ class IndexerStats:
             failed_rss_queries=count("numberOfFailedRssQueries"),
             failed_auth_queries=count("numberOfFailedAuthQueries"),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRecord:
+    """One row of Prowlarr's history (``GET /history/since``).
+
+    Every real query or RSS sync an app made through Prowlarr is one row (per
+    page fetched), with whether it succeeded and which app made it (``source``,
+    from its User-Agent); Prowlarr's own tests write none.
+    """
+
+    id: int
+    indexer_id: int
+    date: datetime
+    event_type: str
+    successful: bool
+    source: str = ""
+
+    QUERY_EVENTS = frozenset({"indexerQuery", "indexerRss"})
+
+    @property
+    def is_query(self) -> bool:
+        """A search or an RSS sync (what a query limit counts)."""
+        return self.event_type in self.QUERY_EVENTS
+
+    @property
+    def is_grab(self) -> bool:
+        """A release grabbed through Prowlarr (what a grab limit counts)."""
+        return self.event_type == "releaseGrabbed"
+
+    @classmethod
+    def from_json(cls, data: Any) -> HistoryRecord:
+        """Parse a HistoryResource."""
+        item = _object(data, "a history record")
+        date = _datetime(item, "date")
+        if date is None:
+            raise ArrResponseError("A history record has no date")
+        extra = item.get("data")
+        source = extra.get("source") if isinstance(extra, Mapping) else None
+        return cls(
+            id=_int(item, "id", "A history record"),
+            indexer_id=_int(item, "indexerId", "A history record"),
+            date=date,
+            event_type=_str(item, "eventType"),
+            successful=_bool(item, "successful"),
+            source=source if isinstance(source, str) else "",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class IndexerLimits:
+    """A Prowlarr indexer's query and grab limits (its ``baseSettings``)."""
+
+    queries: int | None
+    grabs: int | None
+    # limitsUnit: 0 = a rolling day (the default), 1 = a rolling hour.
+    window: timedelta
+
+    @property
+    def any(self) -> bool:
+        """Whether either limit is set."""
+        return self.queries is not None or self.grabs is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,245 @@
+"""What a health check does about each indexer: test it, or trust other evidence.
+
+Every test makes the indexer's site answer a real query, counted against the
+user's quota, so a test is the last resort. Pure logic over plain data:
+
+- A Prowlarr indexer that served a real query successfully since the last check
+  (Prowlarr's history: every search and RSS sync the apps made) passes without a
+  test; one whose latest real query failed is a suspect, tested now; one with
+  no traffic is tested. One at or below its query reserve is not tested.
+- A copy synced from a Prowlarr that is configured here is not tested in the
+  app: its indexer's verdict is Prowlarr's. What the app itself says about the
+  copy comes from its health (its back-off names the indexers it blocks) and
+  from its real queries in Prowlarr's history; a copy this app fails while
+  Prowlarr's test passes is a suspect, tested in the app to learn why.
+- Everything else (the apps' own indexers, copies whose Prowlarr is not
+  configured) is tested as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+import math
+import re
+
+from .arr import HealthCheck, HistoryRecord, Indexer
+
+
+class Check(StrEnum):
+    """What a health check does about one indexer."""
+
+    # Test it now.
+    TEST = "test"
+    # Leave it: its last verdict stands (a quota pause, at its query reserve).
+    SKIP = "skip"
+    # A real query succeeded since the last check: it passes without a test.
+    TRAFFIC = "traffic"
+    # A copy: Prowlarr's verdict on the indexer it comes from stands for it.
+    SOURCE = "source"
+
+
+@dataclass(frozen=True, slots=True)
+class Traffic:
+    """The newest real queries of an indexer, from Prowlarr's history."""
+
+    last_success: datetime | None = None
+    last_failure: datetime | None = None
+
+    def since(self, moment: datetime | None) -> bool | None:
+        """The verdict of the real traffic after ``moment``: True if its newest
+        query succeeded, False if it failed, None without traffic since."""
+        newest = max(
+            (t for t in (self.last_success, self.last_failure) if t is not None),
+            default=None,
+        )
+        if newest is None or (moment is not None and newest <= moment):
+            return None
+        return newest == self.last_success
+
+
+# The key of the traffic of every app together.
+ALL_SOURCES = "*"
+
+
+def summarise_traffic(
+    records: Iterable[HistoryRecord],
+) -> dict[int, dict[str, Traffic]]:
+    """Per indexer and per app (``source``, and ``ALL_SOURCES``): the newest
+    successful and failed real queries."""
+    newest: dict[int, dict[str, list[datetime | None]]] = {}
+    for record in records:
+        if not record.is_query:
+            continue
+        per_source = newest.setdefault(record.indexer_id, {})
+        for key in {record.source, ALL_SOURCES}:
+            times = per_source.setdefault(key, [None, None])
+            slot = 0 if record.successful else 1
+            current = times[slot]
+            if current is None or record.date > current:
+                times[slot] = record.date
+    return {
+        indexer_id: {key: Traffic(*times) for key, times in per_source.items()}
+        for indexer_id, per_source in newest.items()
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """How much of a Prowlarr limit is left in its rolling window."""
+
+    limit: int
+    used: int
+    window: timedelta
+    # When the oldest counted use leaves the window (one more is then free).
+    resets_at: datetime | None
+
+    @property
+    def left(self) -> int:
+        """Uses left before Prowlarr refuses (it refuses at ``used >= limit``)."""
+        return max(0, self.limit - self.used)
+
+    def reserve(self, percent: float) -> int:
+        """The uses kept for real searches: ``percent`` of the limit, at least 1."""
+        return max(1, math.ceil(self.limit * percent / 100))
+
+
+def budget(
+    limit: int, window: timedelta, uses: Iterable[datetime], now: datetime
+) -> Budget:
+    """A limit's budget from its uses (IndexerLimitService: a rolling window)."""
+    counted = sorted(t for t in uses if now - window <= t <= now)
+    return Budget(
+        limit=limit,
+        used=len(counted),
+        window=window,
+        resets_at=counted[0] + window if counted else None,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProwlarrView:
+    """What Prowlarr's history says, per indexer."""
+
+    traffic: Mapping[int, Mapping[str, Traffic]] = field(default_factory=dict)
+    queries: Mapping[int, Budget] = field(default_factory=dict)
+    grabs: Mapping[int, Budget] = field(default_factory=dict)
+
+
+def prowlarr_view(
+    indexers: Iterable[Indexer], records: Iterable[HistoryRecord], now: datetime
+) -> ProwlarrView:
+    """Real traffic and limit budgets of Prowlarr's indexers from its history."""
+    rows = list(records)
+    queries: dict[int, Budget] = {}
+    grabs: dict[int, Budget] = {}
+    for indexer in indexers:
+        limits = indexer.limits
+        own = [r for r in rows if r.indexer_id == indexer.id]
+        if limits.queries is not None:
+            queries[indexer.id] = budget(
+                limits.queries, limits.window, (r.date for r in own if r.is_query), now
+            )
+        if limits.grabs is not None:
+            grabs[indexer.id] = budget(
+                limits.grabs, limits.window, (r.date for r in own if r.is_grab), now
+            )
+    return ProwlarrView(traffic=summarise_traffic(rows), queries=queries, grabs=grabs)
+
+
+# The apps' health checks that name the indexers their back-off blocks
+# ("Indexers unavailable due to failures: A, B"; all of them: "All indexers...").
+_BLOCKING_CHECKS = frozenset({"IndexerStatusCheck", "IndexerLongTermStatusCheck"})
+
+
+def blocked_in_health(checks: Iterable[HealthCheck]) -> BlockedNames:
+    """The indexers an app's health says its back-off blocks."""
+    lists: list[str] = []
+    everything = False
+    for check in checks:
+        if check.source not in _BLOCKING_CHECKS or check.type not in (
+            "warning",
+            "error",
+        ):
+            continue
+        _, _, names = check.message.partition(": ")
+        if names:
+            lists.append(names)
+        elif check.type == "error":
+            # "All indexers are unavailable due to failures" (any language).
+            everything = True
+    return BlockedNames(tuple(lists), everything=everything)
+
+
+@dataclass(frozen=True, slots=True)
+class BlockedNames:
+    """Names in the apps' "unavailable due to failures" messages.
+
+    The names are joined with ", " and may contain commas themselves, so a name
+    is looked for between separators rather than split out.
+    """
+
+    lists: tuple[str, ...] = ()
+    everything: bool = False
+
+    def __contains__(self, name: object) -> bool:
+        """Whether the health names this indexer."""
+        if self.everything:
+            return True
+        if not isinstance(name, str):
+            return False
+        pattern = re.compile(rf"(?:^|, ){re.escape(name)}(?:, |$)")
+        return any(pattern.search(names) for names in self.lists)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndexerEvidence:
+    """What is known of one indexer when a check decides whether to test it."""
+
+    enabled: bool
+    # A quota pause not over yet.
+    paused: bool = False
+    # Prowlarr: its query budget (None without a query limit).
+    queries: Budget | None = None
+    # The real traffic: Prowlarr's for its own indexer; for an app's copy, that
+    # app's queries of the source in Prowlarr's history.
+    traffic: Traffic | None = None
+    # The previous check (None: the first one).
+    last_checked: datetime | None = None
+    # A copy whose Prowlarr is configured: Prowlarr's verdict on the source
+    # (True: failing there; False: passing; None: not known yet).
+    source_failing: bool | None = None
+    is_copy_of_known_source: bool = False
+    # A copy the app's own health names among the indexers it blocks.
+    named_in_health: bool = False
+
+
+def plan_check(evidence: IndexerEvidence, *, reserve_percent: float) -> Check:
+    """What to do about one enabled indexer in a health check."""
+    if evidence.paused:
+        return Check.SKIP
+    traffic = (
+        evidence.traffic.since(evidence.last_checked) if evidence.traffic else None
+    )
+    if evidence.is_copy_of_known_source:
+        app_fails = evidence.named_in_health or traffic is False
+        if app_fails and evidence.source_failing is False:
+            # This app fails it while Prowlarr's test passes: find out why.
+            return Check.TEST
+        if traffic is True and not evidence.named_in_health:
+            return Check.TRAFFIC
+        return Check.SOURCE
+    if traffic is True:
+        return Check.TRAFFIC
+    queries = evidence.queries
+    if queries is not None and queries.left <= queries.reserve(reserve_percent):
+        # What is left is for real searches, suspect or not.
+        return Check.SKIP
+    return Check.TEST
+
+
+def tests_to_make(checks: Mapping[int, Check]) -> list[int]:
+    """The indexers to test, in id order."""
+    return sorted(i for i, check in checks.items() if check is Check.TEST)

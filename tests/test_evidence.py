@@ -1,0 +1,237 @@
+"""When a health check tests an indexer, and when it trusts other evidence.
+
+Pure rules over plain data (no Home Assistant): real traffic in Prowlarr's
+history, the query reserve, and the copies whose Prowlarr is configured.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from custom_components.ai_arr_control.arr import HealthCheck, HistoryRecord, Indexer
+from custom_components.ai_arr_control.arr.const import PROWLARR_FLAGS
+from custom_components.ai_arr_control.evidence import (
+    ALL_SOURCES,
+    Check,
+    IndexerEvidence,
+    Traffic,
+    blocked_in_health,
+    budget,
+    plan_check,
+    prowlarr_view,
+    summarise_traffic,
+)
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+LAST = NOW - timedelta(minutes=30)
+
+
+def at(minutes: float) -> datetime:
+    """A moment, in minutes from the last check."""
+    return LAST + timedelta(minutes=minutes)
+
+
+def record(
+    row: int,
+    when: datetime,
+    *,
+    ok: bool = True,
+    kind: str = "indexerRss",
+    app: str = "Sonarr",
+) -> HistoryRecord:
+    """A row of Prowlarr's history for indexer 4."""
+    return HistoryRecord(
+        id=row, indexer_id=4, date=when, event_type=kind, successful=ok, source=app
+    )
+
+
+@pytest.mark.parametrize(
+    ("evidence", "expected"),
+    [
+        pytest.param(IndexerEvidence(enabled=True), Check.TEST, id="no evidence: test"),
+        pytest.param(
+            IndexerEvidence(enabled=True, paused=True), Check.SKIP, id="quota pause"
+        ),
+        pytest.param(
+            IndexerEvidence(
+                enabled=True, traffic=Traffic(last_success=at(10)), last_checked=LAST
+            ),
+            Check.TRAFFIC,
+            id="a real query succeeded since the last check",
+        ),
+        pytest.param(
+            IndexerEvidence(
+                enabled=True, traffic=Traffic(last_success=at(-10)), last_checked=LAST
+            ),
+            Check.TEST,
+            id="only before the last check: test",
+        ),
+        pytest.param(
+            IndexerEvidence(
+                enabled=True,
+                traffic=Traffic(last_success=at(5), last_failure=at(10)),
+                last_checked=LAST,
+            ),
+            Check.TEST,
+            id="the newest real query failed: a suspect",
+        ),
+        pytest.param(
+            IndexerEvidence(
+                enabled=True, queries=budget(100, timedelta(days=1), [at(0)] * 90, NOW)
+            ),
+            Check.SKIP,
+            id="10 left of 100: at the reserve",
+        ),
+        pytest.param(
+            IndexerEvidence(
+                enabled=True, queries=budget(100, timedelta(days=1), [at(0)] * 89, NOW)
+            ),
+            Check.TEST,
+            id="11 left of 100: above the reserve",
+        ),
+        pytest.param(
+            IndexerEvidence(
+                enabled=True, is_copy_of_known_source=True, source_failing=False
+            ),
+            Check.SOURCE,
+            id="a copy: Prowlarr's verdict",
+        ),
+        pytest.param(
+            IndexerEvidence(
+                enabled=True,
+                is_copy_of_known_source=True,
+                source_failing=False,
+                named_in_health=True,
+            ),
+            Check.TEST,
+            id="a copy the app blocks while Prowlarr passes it: a suspect",
+        ),
+        pytest.param(
+            IndexerEvidence(
+                enabled=True,
+                is_copy_of_known_source=True,
+                source_failing=True,
+                named_in_health=True,
+            ),
+            Check.SOURCE,
+            id="a copy the app blocks because its source fails: Prowlarr's verdict",
+        ),
+        pytest.param(
+            IndexerEvidence(
+                enabled=True,
+                is_copy_of_known_source=True,
+                source_failing=False,
+                traffic=Traffic(last_failure=at(3)),
+                last_checked=LAST,
+            ),
+            Check.TEST,
+            id="a copy whose latest real query in this app failed: a suspect",
+        ),
+        pytest.param(
+            IndexerEvidence(
+                enabled=True,
+                is_copy_of_known_source=True,
+                source_failing=True,
+                traffic=Traffic(last_success=at(3)),
+                last_checked=LAST,
+            ),
+            Check.TRAFFIC,
+            id="a copy this app just used successfully",
+        ),
+    ],
+)
+def test_plan_check(evidence: IndexerEvidence, expected: Check) -> None:
+    """Test only where nothing else tells."""
+    assert plan_check(evidence, reserve_percent=10) is expected
+
+
+def test_reserve_is_a_share_with_a_floor() -> None:
+    """10 % of the limit, at least one query."""
+    assert budget(100, timedelta(days=1), [], NOW).reserve(10) == 10
+    assert budget(5, timedelta(days=1), [], NOW).reserve(10) == 1
+    assert budget(5, timedelta(days=1), [], NOW).reserve(0) == 1
+
+
+def test_budgets_over_a_rolling_window() -> None:
+    """Prowlarr counts queries and RSS syncs in a rolling window (IndexerLimitService)."""
+    rows = [
+        record(1, NOW - timedelta(hours=25)),
+        record(2, NOW - timedelta(hours=20)),
+        record(3, NOW - timedelta(hours=1), kind="indexerQuery", ok=False),
+        record(4, NOW - timedelta(hours=2), kind="releaseGrabbed"),
+        record(5, NOW - timedelta(minutes=30), kind="indexerAuth"),
+    ]
+    indexer = Indexer.from_json(
+        {
+            "id": 4,
+            "name": "UsenetPrime",
+            "enable": True,
+            "fields": [
+                {"name": "baseSettings.queryLimit", "value": 3},
+                {"name": "baseSettings.grabLimit", "value": 1},
+                {"name": "baseSettings.limitsUnit", "value": 0},
+            ],
+        },
+        PROWLARR_FLAGS,
+    )
+    view = prowlarr_view([indexer], rows, NOW)
+    queries = view.queries[4]
+    assert (queries.limit, queries.used, queries.left) == (3, 2, 1)
+    assert queries.resets_at == NOW + timedelta(hours=4)
+    grabs = view.grabs[4]
+    assert (grabs.used, grabs.left) == (1, 0)
+    hourly = Indexer.from_json(
+        {
+            "id": 4,
+            "name": "UsenetPrime",
+            "fields": [
+                {"name": "baseSettings.queryLimit", "value": 3},
+                {"name": "baseSettings.limitsUnit", "value": 1},
+            ],
+        },
+        PROWLARR_FLAGS,
+    )
+    assert prowlarr_view([hourly], rows, NOW).queries[4].used == 1
+    assert 4 not in prowlarr_view([hourly], rows, NOW).grabs
+
+
+def test_traffic_per_app() -> None:
+    """The newest success and failure, per app and for all apps."""
+    traffic = summarise_traffic(
+        [
+            record(1, at(1), app="Radarr"),
+            record(2, at(2), ok=False, app="Sonarr"),
+            record(3, at(3), app="Sonarr"),
+            record(4, at(4), kind="releaseGrabbed", ok=False, app="Sonarr"),
+        ]
+    )[4]
+    assert traffic["Radarr"] == Traffic(last_success=at(1))
+    assert traffic["Sonarr"] == Traffic(last_success=at(3), last_failure=at(2))
+    assert traffic[ALL_SOURCES].since(LAST) is True
+    assert Traffic(last_success=at(1), last_failure=at(2)).since(LAST) is False
+    assert Traffic().since(LAST) is None
+
+
+def test_names_in_the_apps_health() -> None:
+    """Names are joined with ", " and may contain commas; "All indexers" names all."""
+    checks = [
+        HealthCheck(
+            "IndexerStatusCheck",
+            "warning",
+            "Indexers unavailable due to failures: Geek, NZB (Prowlarr), Tipsy",
+        ),
+        HealthCheck("IndexerRssCheck", "warning", "No indexers: Other"),
+    ]
+    names = blocked_in_health(checks)
+    assert "Geek, NZB (Prowlarr)" in names
+    assert "Tipsy" in names
+    # Whole names only: not a name that another one starts with.
+    assert "Tips" not in names
+    assert "Geek, NZB" not in names
+    assert "Other" not in names
+    everything = blocked_in_health(
+        [HealthCheck("IndexerStatusCheck", "error", "All indexers are unavailable")]
+    )
+    assert "Anything" in everything
