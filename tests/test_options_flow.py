@@ -12,6 +12,7 @@ from custom_components.ai_arr_control.const import (
     CONF_HEAL_INTERVAL,
     CONF_HEALTH_INTERVAL,
     CONF_OUTAGE_PERCENT,
+    CONF_QUERY_RESERVE,
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -31,6 +32,7 @@ async def test_options(
         CONF_HEAL_INTERVAL: 120,
         CONF_FAILURES_TO_DISABLE: 2,
         CONF_OUTAGE_PERCENT: 50,
+        CONF_QUERY_RESERVE: 10,
         CONF_DRY_RUN: False,
     }
 
@@ -41,6 +43,7 @@ async def test_options(
             CONF_HEAL_INTERVAL: 60.0,
             CONF_FAILURES_TO_DISABLE: 3.0,
             CONF_OUTAGE_PERCENT: 40.0,
+            CONF_QUERY_RESERVE: 20.0,
             CONF_DRY_RUN: True,
         },
     )
@@ -51,6 +54,7 @@ async def test_options(
         CONF_HEAL_INTERVAL: 60,
         CONF_FAILURES_TO_DISABLE: 3,
         CONF_OUTAGE_PERCENT: 40,
+        CONF_QUERY_RESERVE: 20,
         CONF_DRY_RUN: True,
     }
     heal = init_integration.runtime_data.heal

@@ -43,6 +43,7 @@ async def async_get_config_entry_diagnostics(
         },
         "health": {
             "last_update_success": runtime.health.last_update_success,
+            "tests_today": sum(runtime.health.tests_today().values()),
             "last_checked": health.last_checked,
             "checks": [asdict(check) for check in health.checks],
             "applications": [
@@ -97,6 +98,11 @@ def _indexer(entry: ArrConfigEntry, health: IndexerHealth) -> dict[str, Any]:
         "paused_until": health.paused_until,
         "blocked_until": health.blocked_until,
         "stats": asdict(health.stats) if health.stats else None,
+        "checked_by": health.checked_by,
+        "tests_today": runtime.health.tests_today().get(indexer.id, 0),
+        "queries": asdict(health.queries) if health.queries else None,
+        "grabs": asdict(health.grabs) if health.grabs else None,
+        "traffic": {app: asdict(t) for app, t in health.traffic.items()},
         "resource": redact_resource(indexer.resource),
     }
     if runtime.status.app is ArrApp.PROWLARR:

@@ -154,7 +154,8 @@ INSTANCE_SENSORS = (
     ArrInstanceSensorDescription(
         key="tests_today",
         translation_key="tests_today",
-        state_class=SensorStateClass.TOTAL,
+        # Back to 0 every day: a new cycle for the statistics.
+        state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda health: sum(health.tests_today().values()),
     ),
