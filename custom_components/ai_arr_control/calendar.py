@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from homeassistant.components.calendar import CalendarEntity, CalendarEvent
+from homeassistant.components.calendar import (
+    CalendarEntity,
+    CalendarEntityDescription,
+    CalendarEvent,
+)
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
@@ -20,7 +23,7 @@ from .entity import ArrInstanceEntity
 
 PARALLEL_UPDATES = 0
 
-VIP_EXPIRY = EntityDescription(key="vip_expiry", translation_key="vip_expiry")
+VIP_EXPIRY = CalendarEntityDescription(key="vip_expiry", translation_key="vip_expiry")
 
 
 async def async_setup_entry(
