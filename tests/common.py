@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.common import (
 from arr_simulator import SimulatedInstance
 from custom_components.ai_arr_control.arr import ArrApp, Indexer, SystemStatus
 from custom_components.ai_arr_control.arr.const import FAMILY_FLAGS
-from custom_components.ai_arr_control.const import DOMAIN
+from custom_components.ai_arr_control.const import CONF_PUSH, DOMAIN
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
@@ -103,7 +103,11 @@ async def next_health_check(
 
 
 def entry_for(instance: SimulatedInstance, **options: Any) -> MockConfigEntry:
-    """A config entry for a simulated instance, as the config flow creates it."""
+    """A config entry for a simulated instance, as the config flow creates it.
+
+    Push is off unless a test turns it on: the test Home Assistant's URL is an
+    address the simulator must not be sent to.
+    """
     return MockConfigEntry(
         domain=DOMAIN,
         title=instance.config.instance_name,
@@ -113,7 +117,7 @@ def entry_for(instance: SimulatedInstance, **options: Any) -> MockConfigEntry:
             CONF_VERIFY_SSL: True,
             "app": instance.app,
         },
-        options=options,
+        options={CONF_PUSH: False, **options},
     )
 
 

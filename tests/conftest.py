@@ -18,7 +18,7 @@ from custom_components.ai_arr_control.arr import (
     Indexer,
     IndexerTestResult,
 )
-from custom_components.ai_arr_control.const import DOMAIN
+from custom_components.ai_arr_control.const import CONF_PUSH, DOMAIN
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 
@@ -81,6 +81,7 @@ def mock_config_entry() -> MockConfigEntry:
             CONF_VERIFY_SSL: True,
             "app": "Radarr",
         },
+        options={CONF_PUSH: False},
     )
 
 

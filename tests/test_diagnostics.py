@@ -56,7 +56,7 @@ async def test_diagnostics_redacted(
             CONF_VERIFY_SSL: True,
             "app": "Radarr",
         },
-        options={"health_check_interval": 30, "heal_interval": 120},
+        options={"health_check_interval": 30, "heal_interval": 120, "push": False},
     )
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)

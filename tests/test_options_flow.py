@@ -12,6 +12,7 @@ from custom_components.ai_arr_control.const import (
     CONF_HEAL_INTERVAL,
     CONF_HEALTH_INTERVAL,
     CONF_OUTAGE_PERCENT,
+    CONF_PUSH,
     CONF_QUERY_RESERVE,
 )
 from homeassistant.core import HomeAssistant
@@ -27,6 +28,8 @@ async def test_options(
     schema = result["data_schema"]
     assert schema is not None
     defaults = {str(key): key.default() for key in schema.schema}
+    # Push defaults to whether the app can reach Home Assistant's URL.
+    assert isinstance(defaults.pop(CONF_PUSH), bool)
     assert defaults == {
         CONF_HEALTH_INTERVAL: 30,
         CONF_HEAL_INTERVAL: 120,
@@ -45,6 +48,7 @@ async def test_options(
             CONF_OUTAGE_PERCENT: 40.0,
             CONF_QUERY_RESERVE: 20.0,
             CONF_DRY_RUN: True,
+            CONF_PUSH: False,
         },
     )
     await hass.async_block_till_done()
@@ -56,6 +60,7 @@ async def test_options(
         CONF_OUTAGE_PERCENT: 40,
         CONF_QUERY_RESERVE: 20,
         CONF_DRY_RUN: True,
+        CONF_PUSH: False,
     }
     heal = init_integration.runtime_data.heal
     assert heal.update_interval is not None

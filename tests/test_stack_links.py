@@ -8,6 +8,7 @@ that anything ambiguous is no match.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -34,6 +35,11 @@ class Member:
     app: ArrApp
     url: str
     health: InstanceHealth | None = field(default_factory=InstanceHealth)
+    requested: list[int] = field(default_factory=list)
+
+    def request_check(self, indexer_ids: Iterable[int]) -> None:
+        """Remember what was asked."""
+        self.requested.extend(indexer_ids)
 
 
 def copy(indexer_id: int, prowlarr_url: str, source_id: int, name: str) -> Indexer:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from homeassistant.components import webhook
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
@@ -19,11 +20,12 @@ from .arr import (
     ArrError,
     safe_url,
 )
-from .const import DOMAIN
+from .const import CONF_WEBHOOK_ID, DOMAIN
 from .control import IndexerControl
 from .coordinator import ArrConfigEntry, ArrHealthCoordinator, ArrRuntimeData
 from .heal_coordinator import ArrHealCoordinator
 from .issues import InstanceIssues
+from .push import ArrPush, async_remove_connection
 from .services import async_setup_services
 from .stack import DATA_STACK, ArrStack
 from .store import IndexerLedger
@@ -78,6 +80,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArrConfigEntry) -> bool:
             translation_placeholders={"error": str(err)},
         ) from err
 
+    if CONF_WEBHOOK_ID not in entry.data:
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_WEBHOOK_ID: webhook.async_generate_id()}
+        )
     ledger = IndexerLedger(hass, entry.entry_id)
     await ledger.async_load()
     # The instance's device exists before the indexers' child devices point at it.
@@ -103,6 +109,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArrConfigEntry) -> bool:
         control=control,
         ledger=ledger,
         stack=stack,
+        push=ArrPush(hass, entry, health),
     )
     await health.async_config_entry_first_refresh()
     entry.async_on_unload(stack.register(health))
@@ -113,6 +120,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArrConfigEntry) -> bool:
     entry.async_on_unload(heal.async_add_listener(lambda: None))
     heal.async_health_updated()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.runtime_data.push.async_start()
     # A boolean, because Home Assistant 2026.10 still requires one (2026.11 accepts None).
     return True
 
@@ -125,7 +133,9 @@ async def async_unload_entry(hass: HomeAssistant, entry: ArrConfigEntry) -> bool
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ArrConfigEntry) -> None:
-    """Forget what was stored for the instance, and its repairs issues."""
+    """Forget what was stored for the instance, its repairs issues, and the
+    connection that pushed its health here."""
+    await async_remove_connection(hass, entry, create_client(hass, entry.data))
     await IndexerLedger(hass, entry.entry_id).async_remove()
     InstanceIssues(hass, entry.entry_id, entry.title).remove_all()
 

@@ -40,6 +40,7 @@ from .const import (
     CONF_HEAL_INTERVAL,
     CONF_HEALTH_INTERVAL,
     CONF_OUTAGE_PERCENT,
+    CONF_PUSH,
     CONF_QUERY_RESERVE,
     DEFAULT_FAILURES_TO_DISABLE,
     DEFAULT_HEAL_INTERVAL,
@@ -54,6 +55,7 @@ from .const import (
     MIN_HEALTH_INTERVAL,
 )
 from .coordinator import ArrConfigEntry
+from .push import push_enabled
 
 CONF_APP = "app"
 
@@ -259,6 +261,14 @@ class ArrOptionsFlow(OptionsFlowWithReload):
                     ),
                     probatio.Required(
                         CONF_DRY_RUN, default=options.get(CONF_DRY_RUN, False)
+                    ): bool,
+                    probatio.Required(
+                        CONF_PUSH,
+                        default=push_enabled(
+                            self.hass,
+                            self.config_entry,
+                            self.config_entry.data[CONF_URL],
+                        ),
                     ): bool,
                 }
             ),

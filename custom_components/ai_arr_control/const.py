@@ -29,6 +29,15 @@ STATS_WINDOW: Final = timedelta(hours=24)
 # Prowlarr's history is kept for this long: its limits count over at most a day.
 HISTORY_WINDOW: Final = timedelta(hours=24)
 
+# Seconds to gather the indexers the apps' pushed health events name into one
+# check (the apps send one event per health check, debounced by 5 s themselves).
+PUSH_DEBOUNCE: Final = 2.0
+# Push: the apps send their health to Home Assistant (a Webhook connection).
+CONF_PUSH: Final = "push"
+CONF_WEBHOOK_ID: Final = "webhook_id"
+# How the connection is named in the apps' Settings → Connect.
+PUSH_CONNECTION_NAME: Final = "Home Assistant (AI Arr Control)"
+
 # Queries of a limited Prowlarr indexer kept for real searches: no test is made
 # once only this share of its limit (at least 1) is left.
 CONF_QUERY_RESERVE: Final = "query_reserve_percent"

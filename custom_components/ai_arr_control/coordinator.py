@@ -51,6 +51,7 @@ from .const import (
     EVENT_INDEXER_RECOVERED,
     HISTORY_WINDOW,
     LOGGER,
+    PUSH_DEBOUNCE,
     STATS_WINDOW,
     TEST_CONCURRENCY,
 )
@@ -69,6 +70,7 @@ from .store import IndexerLedger
 if TYPE_CHECKING:
     from .control import IndexerControl
     from .heal_coordinator import ArrHealCoordinator
+    from .push import ArrPush
     from .stack import ArrStack
 
 
@@ -83,6 +85,7 @@ class ArrRuntimeData:
     control: IndexerControl
     ledger: IndexerLedger
     stack: ArrStack
+    push: ArrPush
 
 
 type ArrConfigEntry = ConfigEntry[ArrRuntimeData]
@@ -159,6 +162,9 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
         self._history: dict[int, HistoryRecord] = {}
         self._history_read: datetime | None = None
         self._last_view = ProwlarrView()
+        # Indexers to check soon (pushed by the app), and the task that will.
+        self._requested: set[int] = set()
+        self._requested_check: asyncio.Task[None] | None = None
         # Flag writes, numbered, so that a health check that was already running
         # does not show an indexer as it was before a write.
         self._writes_made = 0
@@ -488,6 +494,58 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
         self._fire_transitions(self.data.indexers, merged)
         self.data = replace(self.data, indexers=merged)
         self.async_update_listeners()
+
+    # -- checks pushed by the apps ----------------------------------------------
+
+    @callback
+    def apply_pushed_check(self, check: HealthCheck, *, restored: bool) -> None:
+        """A health event the app pushed: show it now, check what it names.
+
+        The instance's Health follows at once. An indexer the app says it blocks
+        (or no longer blocks) is checked within seconds, with the same rules as
+        a health check (a copy of a configured Prowlarr takes Prowlarr's verdict,
+        and that Prowlarr is asked to check its indexer too).
+        """
+        checks = [c for c in self.data.checks if c.source != check.source]
+        if not restored:
+            checks.append(check)
+        self.data = replace(self.data, checks=tuple(checks))
+        self.async_update_listeners()
+        named = blocked_in_health([replace(check, type="warning")])
+        ids = [
+            health.indexer.id
+            for health in self.data.indexers.values()
+            if health.indexer.name in named and health.indexer.enabled
+        ]
+        for indexer_id in ids:
+            source = self.stack.source_of(
+                self.entry_id, self.data.indexers[indexer_id].indexer
+            )
+            if source is not None:
+                self.stack.request_check(source.prowlarr_entry_id, [source.indexer_id])
+        self.request_check(ids)
+
+    @callback
+    def request_check(self, indexer_ids: Iterable[int]) -> None:
+        """Check these indexers soon: requests within a few seconds are one check."""
+        self._requested.update(indexer_ids)
+        if not self._requested or self._requested_check is not None:
+            return
+        self._requested_check = self.config_entry.async_create_background_task(
+            self.hass, self._run_requested_check(), f"{self.name} pushed check"
+        )
+
+    async def _run_requested_check(self) -> None:
+        try:
+            await asyncio.sleep(PUSH_DEBOUNCE)
+            ids, self._requested = self._requested, set()
+            await self.async_retest(ids)
+        except ArrError as err:
+            LOGGER.debug("%s: a pushed check failed: %s", self.title, err)
+        finally:
+            self._requested_check = None
+            if self._requested:
+                self.request_check(())
 
     @callback
     def reset_failures(self, indexer_id: int) -> None:

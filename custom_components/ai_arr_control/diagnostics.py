@@ -17,10 +17,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
 from .arr import ArrApp, redact_resource, safe_url
+from .const import CONF_WEBHOOK_ID
 from .coordinator import ArrConfigEntry
 from .data import IndexerHealth
 
-TO_REDACT = {CONF_API_KEY, "apiKey"}
+# The webhook id is what lets anyone post to the instance's webhook.
+TO_REDACT = {CONF_API_KEY, "apiKey", CONF_WEBHOOK_ID}
 
 
 async def async_get_config_entry_diagnostics(
@@ -53,6 +55,7 @@ async def async_get_config_entry_diagnostics(
             ],
             "indexers": [_indexer(entry, i) for i in health.indexers.values()],
         },
+        "push": runtime.push.diagnostics(),
         "heal": asdict(runtime.heal.data) if runtime.heal.data else None,
         "ledger": runtime.ledger.as_dict(),
     }

@@ -13,7 +13,7 @@ coordinators import the stack, not the other way round.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -64,6 +64,9 @@ class StackMember(Protocol):
     @property
     def health(self) -> InstanceHealth | None:
         """What its last health check found; None while it cannot be reached."""
+
+    def request_check(self, indexer_ids: Iterable[int]) -> None:
+        """Check some of its indexers soon."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -158,6 +161,12 @@ class ArrStack:
                     del self._locks[key]
 
         return unregister
+
+    def request_check(self, entry_id: str, indexer_ids: Iterable[int]) -> None:
+        """Ask an instance to check some of its indexers soon (if it is loaded)."""
+        member = self._members.get(entry_id)
+        if member is not None:
+            member.request_check(indexer_ids)
 
     def lock(self, entry_id: str, indexer_id: int) -> asyncio.Lock:
         """The lock that every write to one indexer of one instance holds."""

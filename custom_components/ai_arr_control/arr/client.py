@@ -49,6 +49,7 @@ from .models import (
     IndexerStats,
     IndexerStatus,
     IndexerTestResult,
+    Notification,
     ProwlarrApplication,
     SystemStatus,
     ValidationFailure,
@@ -452,6 +453,49 @@ class ArrClient:
         if not isinstance(response.data, list):
             raise ArrResponseError("history/since did not answer an array")
         return [HistoryRecord.from_json(item) for item in response.data]
+
+    # -- connections -----------------------------------------------------------
+
+    async def notifications(self) -> list[Notification]:
+        """The app's connections (``GET /notification``)."""
+        profile = await self._ensure_profile()
+        response = await self._request("GET", profile.notification_path)
+        if not isinstance(response.data, list):
+            raise ArrResponseError("notification did not answer an array")
+        return [Notification.from_json(item) for item in response.data]
+
+    async def create_notification(self, body: Mapping[str, Any]) -> Notification:
+        """Add a connection. The app first tests it live: it sends its Test event
+        to the connection, and answers 400 (the receiver answered an error) or 500
+        (it could not be reached) when that fails."""
+        profile = await self._ensure_profile()
+        response = await self._request(
+            "POST", profile.notification_path, json_body=dict(body), accept=(200, 201)
+        )
+        return Notification.from_json(response.data)
+
+    async def update_notification(
+        self, notification_id: int, body: Mapping[str, Any]
+    ) -> Notification:
+        """Replace a connection with a whole resource (tested live if it changed)."""
+        profile = await self._ensure_profile()
+        response = await self._request(
+            "PUT",
+            f"{profile.notification_path}/{notification_id}",
+            json_body={**body, "id": notification_id},
+            accept=(200, 202),
+        )
+        return Notification.from_json(response.data)
+
+    async def delete_notification(self, notification_id: int) -> None:
+        """Remove a connection."""
+        profile = await self._ensure_profile()
+        await self._request(
+            "DELETE",
+            f"{profile.notification_path}/{notification_id}",
+            accept=(200, 204),
+            parse=False,
+        )
 
     async def prowlarr_applications(self) -> list[ProwlarrApplication]:
         """The apps this Prowlarr syncs indexers into (``GET /applications``)."""

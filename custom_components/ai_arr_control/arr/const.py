@@ -53,6 +53,8 @@ class AppProfile:
     naming_key: str | None = None
     # Query parameters of a full PUT that skip the live test and settings warnings.
     force_save: tuple[tuple[str, str], ...] = (("forceSave", "true"),)
+    # Where the connections ("Connect" in the app) live: Sonarr v5 renamed them.
+    notification_path: str = "notification"
 
 
 PROFILES: dict[ArrApp, AppProfile] = {
@@ -100,6 +102,7 @@ SONARR_V5 = AppProfile(
     None,
     naming_key="seriesFolderFormat",
     force_save=(("skipTesting", "true"), ("skipValidation", "warnings")),
+    notification_path="connection",
 )
 
 # Probed in this order: /api/v3 (Radarr, Sonarr, Whisparr), /api/v1 (Prowlarr,

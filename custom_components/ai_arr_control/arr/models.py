@@ -368,6 +368,36 @@ class IndexerStats:
 
 
 @dataclass(frozen=True, slots=True)
+class Notification:
+    """A connection of an app ("Settings → Connect"), kept verbatim for updates."""
+
+    id: int
+    name: str
+    implementation: str
+    resource: Mapping[str, Any] = field(repr=False)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Notification:
+        """Parse a NotificationResource."""
+        item = _object(data, "a connection")
+        return cls(
+            id=_int(item, "id", "A connection"),
+            name=_str(item, "name"),
+            implementation=_str(item, "implementation"),
+            resource=dict(item),
+        )
+
+    def field_value(self, name: str) -> Any:
+        """The value of one of the connection's settings, or None."""
+        fields = self.resource.get("fields")
+        if isinstance(fields, list):
+            for item in fields:
+                if isinstance(item, Mapping) and item.get("name") == name:
+                    return item.get("value")
+        return None
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryRecord:
     """One row of Prowlarr's history (``GET /history/since``).
 
