@@ -35,6 +35,7 @@ from .arr import (
     normalize_url,
 )
 from .const import (
+    CONF_APP,
     CONF_DRY_RUN,
     CONF_FAILURES_TO_DISABLE,
     CONF_HEAL_INTERVAL,
@@ -56,8 +57,6 @@ from .const import (
 )
 from .coordinator import ArrConfigEntry
 from .push import push_enabled
-
-CONF_APP = "app"
 
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 _API_KEY = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))

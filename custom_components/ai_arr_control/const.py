@@ -7,6 +7,8 @@ import logging
 from typing import Final
 
 DOMAIN: Final = "ai_arr_control"
+# The entry data key of the app the config flow detected.
+CONF_APP: Final = "app"
 LOGGER = logging.getLogger(__package__)
 
 # Options, in minutes.

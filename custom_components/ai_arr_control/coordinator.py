@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, override
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
@@ -42,6 +42,7 @@ from .arr import (
     assess,
 )
 from .const import (
+    CONF_APP,
     CONF_HEALTH_INTERVAL,
     CONF_QUERY_RESERVE,
     DEFAULT_HEALTH_INTERVAL,
@@ -340,6 +341,11 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
                 continue
             before = previous.get(indexer.id)
             source = self.stack.source_of(self.entry_id, indexer)
+            if source is None and not previous and self._prowlarr_loading(indexer):
+                # Start-up: its Prowlarr is configured but not loaded yet, and
+                # will answer for the copy; a test now would cost a query.
+                plan[indexer.id] = Check.SKIP
+                continue
             if source is not None:
                 traffic = (
                     source.health.traffic.get(self.status.app.value)
@@ -362,6 +368,19 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
                 reserve_percent=reserve,
             )
         return plan
+
+    def _prowlarr_loading(self, indexer: Indexer) -> bool:
+        """Whether a copy's Prowlarr is configured here but still loading."""
+        if indexer.prowlarr_link is None or self.status.app is ArrApp.PROWLARR:
+            return False
+        return any(
+            entry.data.get(CONF_APP) == ArrApp.PROWLARR.value
+            and entry.state
+            in (ConfigEntryState.NOT_LOADED, ConfigEntryState.SETUP_IN_PROGRESS)
+            and not entry.disabled_by
+            and not self.stack.is_registered(entry.entry_id)
+            for entry in self.hass.config_entries.async_entries(DOMAIN)
+        )
 
     def _verdict_for(
         self, check: Check | None, outcome: TestOutcome | None, indexer: Indexer
