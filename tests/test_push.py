@@ -50,7 +50,7 @@ def connections(instance: SimulatedInstance) -> list[dict[str, Any]]:
 
 def url_of(connection: dict[str, Any]) -> str:
     """A connection's URL."""
-    return next(f["value"] for f in connection["fields"] if f["name"] == "url")
+    return str(next(f["value"] for f in connection["fields"] if f["name"] == "url"))
 
 
 @pytest.fixture
