@@ -317,6 +317,13 @@ class SimulatedInstance:
                     self._sending.add(task)
                     task.add_done_callback(self._sending.discard)
 
+    async def wait_sent(self) -> bool:
+        """Wait for the health events being sent; whether there were any."""
+        pending = list(self._sending)
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        return bool(pending)
+
     async def test_webhook(self, resource: Resource) -> web.Response | None:
         """Send the Test event; the app's answer when that failed, else None.
 

@@ -103,6 +103,13 @@ class ArrSimulator:
         for instance in self._instances.values():
             await instance.stop()
 
+    async def wait_sent(self) -> None:
+        """Wait until no instance is sending health events any more (bounded)."""
+        for _ in range(10):
+            sent = [await instance.wait_sent() for instance in self._instances.values()]
+            if not any(sent):
+                return
+
     async def reset(self) -> None:
         """Reseed from the config: indexers, faults, back-off, logs; bring all up."""
         for instance in self._instances.values():

@@ -113,6 +113,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArrConfigEntry) -> bool:
     )
     await health.async_config_entry_first_refresh()
     entry.async_on_unload(stack.register(health))
+    entry.async_on_unload(health.cancel_requested_check)
     # After each health check the heal's issues follow at once; the first heal
     # run comes one heal interval after start-up, whether or not any of its
     # entities are enabled.

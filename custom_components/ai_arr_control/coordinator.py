@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, override
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import CONF_API_KEY
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -165,7 +166,7 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
         self._last_view = ProwlarrView()
         # Indexers to check soon (pushed by the app), and the task that will.
         self._requested: set[int] = set()
-        self._requested_check: asyncio.Task[None] | None = None
+        self._requested_timer: CALLBACK_TYPE | None = None
         # Flag writes, numbered, so that a health check that was already running
         # does not show an indexer as it was before a write.
         self._writes_made = 0
@@ -548,23 +549,32 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
     def request_check(self, indexer_ids: Iterable[int]) -> None:
         """Check these indexers soon: requests within a few seconds are one check."""
         self._requested.update(indexer_ids)
-        if not self._requested or self._requested_check is not None:
+        if not self._requested or self._requested_timer is not None:
             return
-        self._requested_check = self.config_entry.async_create_background_task(
-            self.hass, self._run_requested_check(), f"{self.name} pushed check"
+        self._requested_timer = async_call_later(
+            self.hass, PUSH_DEBOUNCE, self._requested_check_due
         )
 
-    async def _run_requested_check(self) -> None:
+    @callback
+    def _requested_check_due(self, _: datetime) -> None:
+        self._requested_timer = None
+        ids, self._requested = self._requested, set()
+        self.config_entry.async_create_background_task(
+            self.hass, self._run_requested_check(ids), f"{self.name} pushed check"
+        )
+
+    async def _run_requested_check(self, indexer_ids: set[int]) -> None:
         try:
-            await asyncio.sleep(PUSH_DEBOUNCE)
-            ids, self._requested = self._requested, set()
-            await self.async_retest(ids)
+            await self.async_retest(indexer_ids)
         except ArrError as err:
             LOGGER.debug("%s: a pushed check failed: %s", self.title, err)
-        finally:
-            self._requested_check = None
-            if self._requested:
-                self.request_check(())
+
+    @callback
+    def cancel_requested_check(self) -> None:
+        """Forget a pending check (the entry unloads)."""
+        if self._requested_timer is not None:
+            self._requested_timer()
+            self._requested_timer = None
 
     @callback
     def reset_failures(self, indexer_id: int) -> None:
