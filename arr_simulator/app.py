@@ -304,7 +304,7 @@ async def _naming_config(instance: SimulatedInstance, api: ApiRequest) -> web.Re
 
 
 async def _health(instance: SimulatedInstance, api: ApiRequest) -> web.Response:
-    return _json(reports.health(instance.state))
+    return _json(instance.health())
 
 
 async def _list_indexers(instance: SimulatedInstance, api: ApiRequest) -> web.Response:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Mapping
+import copy
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -34,6 +36,8 @@ REQUEST_LOG_SIZE = 2000
 _SHUTDOWN_TIMEOUT = 1.0
 # The apps wait 100 s for a webhook; the simulator, on loopback, much less.
 WEBHOOK_TIMEOUT = 10.0
+# HealthCheckService runs every check on this schedule (CheckHealthCommand).
+HEALTH_SCHEDULE = timedelta(hours=6)
 
 
 class SimulatedInstance:
@@ -59,6 +63,9 @@ class SimulatedInstance:
         self._rss_task: asyncio.Task[None] | None = None
         # Health as last told to the connections, by check (source).
         self._health_told: dict[str, Resource] | None = None
+        # HealthCheckService's stored results: (what they depend on, when run).
+        self._health_results: list[Resource] = []
+        self._health_run: tuple[object, datetime] | None = None
         self._sending: set[asyncio.Task[Any]] = set()
         self._session: aiohttp.ClientSession | None = None
         # Called after anything that may change some instance's health (the
@@ -282,8 +289,27 @@ class SimulatedInstance:
 
     # ------------------------------------------------------------ connections
 
+    def health(self) -> list[Resource]:
+        """GET /health: HealthCheckService's stored results.
+
+        The checks run again when what they depend on changes (the CheckOn
+        events: a back-off change, an indexer added, changed or deleted), on
+        CheckHealth and every 6 hours; not because time passes. So a first
+        failure's one-minute block that runs out leaves "Indexers unavailable
+        due to failures: X" in place until the indexer's next query moves its
+        back-off (HealthCheckService, IndexerStatusCheck).
+        """
+        state = self.state
+        depends_on = (state.health_events, repr(sorted(state.indexers.items())))
+        now = self.clock()
+        run = self._health_run
+        if run is None or run[0] != depends_on or now - run[1] >= HEALTH_SCHEDULE:
+            self._health_results = reports.health(state)
+            self._health_run = (depends_on, now)
+        return copy.deepcopy(self._health_results)
+
     def _current_health(self) -> dict[str, Resource]:
-        return {check["source"]: check for check in reports.health(self.state)}
+        return {check["source"]: check for check in self.health()}
 
     def changed(self) -> None:
         """Tell the connections about health checks that failed or recovered.

@@ -339,6 +339,9 @@ class InstanceState:
         self.upstream: InstanceState | None = None
         self.downstream: list[InstanceState] = []
         self.started_at = clock()
+        # Bumped by what makes HealthCheckService run its checks again (see
+        # SimulatedInstance.health): back-off changes, CheckHealth, a reseed.
+        self.health_events = 0
         self._next_history_id = 0
         self._next_id = 1
         self._next_command_id = 1
@@ -348,6 +351,7 @@ class InstanceState:
 
     def seed(self) -> None:
         """Reset indexers, faults, back-off and history to the configured ones."""
+        self.health_events += 1
         self.indexers.clear()
         self.statuses.clear()
         self.faults.clear()
@@ -1273,6 +1277,8 @@ class InstanceState:
         """
         status = self.statuses.setdefault(indexer_id, IndexerStatus())
         now = self.clock()
+        # ProviderStatusChangedEvent: the indexer checks run again.
+        self.health_events += 1
         status.most_recent_failure = now
         if status.escalation_level == 0:
             status.initial_failure = now
@@ -1294,6 +1300,7 @@ class InstanceState:
         status = self.statuses.get(indexer_id)
         if status is None or status.escalation_level == 0:
             return
+        self.health_events += 1
         status.escalation_level -= 1
         status.disabled_till = None
 
@@ -1494,6 +1501,8 @@ class InstanceState:
         )
         if name not in known:
             raise BadRequestError(f"Unknown command '{name}'")
+        if name == "CheckHealth":
+            self.health_events += 1
         if name == "ApplicationIndexerSync":
             self.sync_apps(event="scheduled", force=bool(_prop(body, "forceSync")))
         now = format_time(self.clock())

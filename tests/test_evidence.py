@@ -140,11 +140,82 @@ def record(
             Check.TRAFFIC,
             id="a copy this app just used successfully",
         ),
+        pytest.param(
+            IndexerEvidence(enabled=True, warned=True, last_tested=at(-600)),
+            Check.SKIP,
+            id="passed with a warning 10 h ago: the app would record the test as a failure",
+        ),
+        pytest.param(
+            IndexerEvidence(
+                enabled=True, warned=True, last_tested=NOW - timedelta(hours=25)
+            ),
+            Check.TEST,
+            id="passed with a warning a day ago: tested again",
+        ),
+        pytest.param(
+            IndexerEvidence(
+                enabled=True, warned=True, last_tested=at(-60), settings_changed=True
+            ),
+            Check.TEST,
+            id="passed with a warning, settings changed since: tested",
+        ),
+        pytest.param(
+            IndexerEvidence(
+                enabled=True, warned=True, last_tested=at(-60), named_in_health=True
+            ),
+            Check.SKIP,
+            id="passed with a warning, named by the app (as our test made it): not tested",
+        ),
+        pytest.param(
+            IndexerEvidence(
+                enabled=True,
+                is_copy_of_known_source=True,
+                source_failing=False,
+                named_in_health=True,
+                queries=budget(100, timedelta(days=1), [at(0)] * 100, NOW),
+            ),
+            Check.LIMIT,
+            id="a copy the app blocks while its source's query limit is reached",
+        ),
+        pytest.param(
+            IndexerEvidence(
+                enabled=True,
+                is_copy_of_known_source=True,
+                source_failing=False,
+                named_in_health=True,
+                queries=budget(100, timedelta(days=1), [at(0)] * 95, NOW),
+            ),
+            Check.SOURCE,
+            id="a blocked copy whose source is within its reserve: no test through it",
+        ),
+        pytest.param(
+            IndexerEvidence(
+                enabled=True,
+                is_copy_of_known_source=True,
+                source_failing=False,
+                named_in_health=True,
+                suspect_tested=True,
+            ),
+            Check.BLOCKED,
+            id="a blocked copy already tested while blocked: that verdict stands",
+        ),
     ],
 )
 def test_plan_check(evidence: IndexerEvidence, expected: Check) -> None:
     """Test only where nothing else tells."""
-    assert plan_check(evidence, reserve_percent=10) is expected
+    assert plan_check(evidence, reserve_percent=10, now=NOW) is expected
+
+
+def test_heal_run_confirms_a_blocked_copy() -> None:
+    """The heal run tests a blocked copy again before it acts on it."""
+    evidence = IndexerEvidence(
+        enabled=True,
+        is_copy_of_known_source=True,
+        source_failing=False,
+        named_in_health=True,
+        suspect_tested=True,
+    )
+    assert plan_check(evidence, reserve_percent=10, now=NOW, confirm=True) is Check.TEST
 
 
 def test_reserve_is_a_share_with_a_floor() -> None:

@@ -170,8 +170,9 @@ async def test_outage_disables_nothing(
     # Radarr. Not FlakyTracker, whose copy fails through Prowlarr.
     arr_simulator.instance("prowlarr").clear_indexer_fault(6)
     entry = await add_instance(radarr)
-    # 5 of the 10 enabled: its own four and one synced from Prowlarr.
-    failing = (1, 2, 3, 4, 6)
+    # 5 of the 10 enabled: three of its own and two synced from Prowlarr (not
+    # CinemaTorrents, which passed with a warning and is not tested again soon).
+    failing = (1, 2, 3, 6, 7)
     for indexer_id in failing:
         radarr.set_indexer_fault(indexer_id, kind="dns")
     radarr.clear_requests()

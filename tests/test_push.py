@@ -163,8 +163,10 @@ async def test_push_from_connection_to_sensor(
 async def test_pushed_copy_asks_its_prowlarr(
     hass: HomeAssistant, arr_simulator: ArrSimulator, ha_url: str
 ) -> None:
-    """Sonarr blocks FlakyTracker's copy: Prowlarr is asked to check its
-    indexer at once, and the copy takes Prowlarr's verdict."""
+    """TorrentHaven's site starts refusing Prowlarr's login: Sonarr's RSS sync
+    fails through Prowlarr and Sonarr pushes that it blocks the copy. Prowlarr
+    (not Sonarr) is asked to test the indexer at once, and the copy takes its
+    verdict: one site query in all."""
     prowlarr, sonarr = (
         arr_simulator.instance("prowlarr"),
         arr_simulator.instance("sonarr"),
@@ -173,21 +175,34 @@ async def test_pushed_copy_asks_its_prowlarr(
     await until(
         lambda: all(e.runtime_data.push.last_event == "Test" for e in entries), hass
     )
-    prowlarr.clear_requests()
-    sonarr.clear_requests()
-    sonarr.rss_sync()
+    # Sonarr's copies take Prowlarr's verdicts once both are loaded.
     await until(
-        lambda: any(
-            r.path.endswith("/indexer/test") and r.body["id"] == 6
-            for r in prowlarr.requests
+        lambda: (
+            state_of(hass, "binary_sensor.sonarr_torrenthaven_prowlarr_status") == "off"
         ),
         hass,
     )
+    prowlarr.clear_requests()
+    sonarr.clear_requests()
+    prowlarr.set_indexer_fault(1, kind="auth")
+    sonarr.rss_sync()
+    await until(
+        lambda: (
+            state_of(hass, "binary_sensor.sonarr_torrenthaven_prowlarr_status") == "on"
+        ),
+        hass,
+    )
+    assert [
+        r.body["id"] for r in prowlarr.requests if r.path.endswith("/indexer/test")
+    ] == [1]
     # The copy itself is not tested in Sonarr: Prowlarr's test answers for it.
     assert not [r for r in sonarr.requests if r.path.endswith("/indexer/test")]
-    copy = hass.states.get("binary_sensor.sonarr_flakytracker_prowlarr_status")
+    copy = hass.states.get("binary_sensor.sonarr_torrenthaven_prowlarr_status")
     assert copy is not None
-    assert copy.attributes["cause"] == "cloudflare"
+    assert copy.attributes["cause"] == "auth"
+    # FlakyTracker, named in the same message but already failing here, is not
+    # tested again.
+    assert state_of(hass, "binary_sensor.sonarr_flakytracker_prowlarr_status") == "on"
 
 
 async def test_bad_payloads_change_nothing(

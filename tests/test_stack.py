@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -118,8 +119,17 @@ async def test_copy_failing_only_in_one_app_is_reported_not_acted_on(
     state = hass.states.get("binary_sensor.sonarr_torrenthaven_prowlarr_status")
     assert state is not None
     assert (state.state, state.attributes["cause"]) == ("on", "upstream")
-    # Fixed: the issue goes with the next health check.
+    # Fixed: the user tests it in Sonarr (which lifts its back-off) and Sonarr's
+    # next RSS sync uses it again; that real query passes it at the next check
+    # (the back-off running out alone would not), and the issue goes.
     sonarr.clear_indexer_fault(5)
+    assert await sonarr.run_test(sonarr.indexers[5]) is None
+    await checks(hass, freezer, 1)
+    assert issue_registry.async_get_issue(
+        DOMAIN, f"app_local_{entries['sonarr'].entry_id}_5"
+    )
+    freezer.tick(timedelta(seconds=5))
+    sonarr.rss_sync()
     await checks(hass, freezer, 1)
     assert (
         issue_registry.async_get_issue(

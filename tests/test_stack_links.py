@@ -20,6 +20,7 @@ from custom_components.ai_arr_control.arr import (
 )
 from custom_components.ai_arr_control.arr.const import FAMILY_FLAGS, PROWLARR_FLAGS
 from custom_components.ai_arr_control.data import IndexerHealth, InstanceHealth
+from custom_components.ai_arr_control.evidence import ProwlarrView
 from custom_components.ai_arr_control.heal import Route
 from custom_components.ai_arr_control.stack import ArrStack
 
@@ -40,6 +41,10 @@ class Member:
     def request_check(self, indexer_ids: Iterable[int]) -> None:
         """Remember what was asked."""
         self.requested.extend(indexer_ids)
+
+    async def async_fresh_view(self) -> ProwlarrView | None:
+        """No history here."""
+        return None
 
 
 def copy(indexer_id: int, prowlarr_url: str, source_id: int, name: str) -> Indexer:

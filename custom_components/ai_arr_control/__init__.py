@@ -11,6 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
 from .arr import (
@@ -20,7 +21,7 @@ from .arr import (
     ArrError,
     safe_url,
 )
-from .const import CONF_WEBHOOK_ID, DOMAIN
+from .const import CONF_WEBHOOK_ID, DOMAIN, HEALTH_WATCH_INTERVAL
 from .control import IndexerControl
 from .coordinator import ArrConfigEntry, ArrHealthCoordinator, ArrRuntimeData
 from .heal_coordinator import ArrHealCoordinator
@@ -113,7 +114,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArrConfigEntry) -> bool:
     )
     await health.async_config_entry_first_refresh()
     entry.async_on_unload(stack.register(health))
+    health.joined_stack()
     entry.async_on_unload(health.cancel_requested_check)
+    entry.async_on_unload(
+        async_track_time_interval(
+            hass,
+            health.async_watch_health,
+            HEALTH_WATCH_INTERVAL,
+            name=f"{entry.title} health watch",
+            cancel_on_shutdown=True,
+        )
+    )
     # After each health check the heal's issues follow at once; the first heal
     # run comes one heal interval after start-up, whether or not any of its
     # entities are enabled.

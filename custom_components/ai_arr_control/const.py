@@ -34,6 +34,9 @@ HISTORY_WINDOW: Final = timedelta(hours=24)
 # Seconds to gather the indexers the apps' pushed health events name into one
 # check (the apps send one event per health check, debounced by 5 s themselves).
 PUSH_DEBOUNCE: Final = 2.0
+# The apps' health is read this often between checks (no query to any site):
+# their pushes say only when a check starts or stops failing.
+HEALTH_WATCH_INTERVAL: Final = timedelta(minutes=5)
 # Push: the apps send their health to Home Assistant (a Webhook connection).
 CONF_PUSH: Final = "push"
 CONF_WEBHOOK_ID: Final = "webhook_id"

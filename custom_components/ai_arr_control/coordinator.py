@@ -124,6 +124,16 @@ def indexer_identifier(entry_id: str, indexer_id: int) -> tuple[str, str]:
 type TestOutcome = IndexerTestResult | ArrError
 
 
+def _tested_since(health: IndexerHealth, moment: datetime) -> bool:
+    """Whether the indexer was tested after ``moment``."""
+    return health.last_tested is not None and health.last_tested >= moment
+
+
+def _settings(indexer: Indexer) -> tuple[object, ...]:
+    """What a test of an indexer depends on (not its enable flags)."""
+    return (indexer.implementation, indexer.resource.get("fields"))
+
+
 class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
     """Lists the indexers and tests every enabled one, each cycle.
 
@@ -164,8 +174,8 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
         self._history: dict[int, HistoryRecord] = {}
         self._history_read: datetime | None = None
         self._last_view = ProwlarrView()
-        # Indexers to check soon (pushed by the app), and the task that will.
-        self._requested: set[int] = set()
+        # Indexers to check soon (the app's health named them), since when.
+        self._requested: dict[int, datetime] = {}
         self._requested_timer: CALLBACK_TYPE | None = None
         # Flag writes, numbered, so that a health check that was already running
         # does not show an indexer as it was before a write.
@@ -212,11 +222,12 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
 
     @override
     async def _async_update_data(self) -> InstanceHealth:
-        previous = self.data.indexers if self.data else {}
-        last_checked = self.data.last_checked if self.data else None
-        started = self._writes_made
         try:
             async with self._testing:
+                # Read once a running re-test is over: what it found is news.
+                previous = self.data.indexers if self.data else {}
+                last_checked = self.data.last_checked if self.data else None
+                started = self._writes_made
                 indexers = await self.client.indexers()
                 now = dt_util.utcnow()
                 prowlarr = await self._prowlarr_view(indexers, now)
@@ -229,6 +240,7 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
                     checks=before,
                     last_checked=last_checked,
                     now=now,
+                    sources=await self._source_views(indexers),
                 )
                 outcomes = await self._test(
                     [i for i in indexers if plan.get(i.id) is Check.TEST]
@@ -263,7 +275,12 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
             health = merge_indexer(
                 previous.get(indexer.id),
                 indexer,
-                verdict=self._verdict_for(check, outcomes.get(indexer.id), indexer),
+                verdict=self._verdict_for(
+                    check,
+                    outcomes.get(indexer.id),
+                    indexer,
+                    previous.get(indexer.id),
+                ),
                 blocked=blocked.get(indexer.id),
                 stats=stats.get(indexer.id),
                 now=now,
@@ -313,12 +330,43 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
     async def _health_before_tests(
         self, indexers: list[Indexer]
     ) -> tuple[HealthCheck, ...]:
-        """The app's health, when it has copies whose verdict comes from it."""
+        """The app's health, when the plan depends on it: copies whose verdict
+        comes from it."""
         if self.status.app is ArrApp.PROWLARR or not any(
             self.stack.source_of(self.entry_id, i) for i in indexers if i.enabled
         ):
             return ()
         return tuple(await self.client.health())
+
+    async def _source_views(
+        self, indexers: Iterable[Indexer]
+    ) -> dict[str, ProwlarrView]:
+        """Per configured Prowlarr this app's copies come from: its history read
+        on to this moment (no query to any site), so that the copies' real
+        traffic and their sources' budgets are current, whichever instance
+        checks first."""
+        views: dict[str, ProwlarrView] = {}
+        for indexer in indexers:
+            if not indexer.enabled:
+                continue
+            source = self.stack.source_of(self.entry_id, indexer)
+            if source is None or source.prowlarr_entry_id in views:
+                continue
+            view = await self.stack.async_prowlarr_view(source.prowlarr_entry_id)
+            if view is not None:
+                views[source.prowlarr_entry_id] = view
+        return views
+
+    async def async_fresh_view(self) -> ProwlarrView | None:
+        """Prowlarr: its history read on to now, as traffic and budgets."""
+        if self.app is not ArrApp.PROWLARR or self.data is None:
+            return None
+        indexers = [h.indexer for h in self.data.indexers.values()]
+        try:
+            return await self._prowlarr_view(indexers, dt_util.utcnow())
+        except ArrError as err:
+            LOGGER.debug("%s: history not read: %s", self.title, err)
+            return None
 
     def _plan(
         self,
@@ -329,9 +377,15 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
         checks: tuple[HealthCheck, ...],
         last_checked: datetime | None,
         now: datetime,
+        sources: Mapping[str, ProwlarrView],
         include_disabled: bool = False,
+        confirm: bool = False,
     ) -> dict[int, Check]:
-        """What to do about each indexer: test it, or trust other evidence."""
+        """What to do about each indexer: test it, or trust other evidence.
+
+        ``sources``: the copies' Prowlarrs' fresh views; ``confirm``: the heal
+        run confirms its suspects.
+        """
         reserve = self.config_entry.options.get(
             CONF_QUERY_RESERVE, DEFAULT_QUERY_RESERVE
         )
@@ -348,25 +402,45 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
                 plan[indexer.id] = Check.SKIP
                 continue
             if source is not None:
-                traffic = (
-                    source.health.traffic.get(self.status.app.value)
-                    if source.health
-                    else None
-                )
+                view = sources.get(source.prowlarr_entry_id)
+                if view is not None:
+                    traffic = view.traffic.get(source.indexer_id, {}).get(
+                        self.status.app.value
+                    )
+                    queries = view.queries.get(source.indexer_id)
+                else:
+                    traffic = (
+                        source.health.traffic.get(self.status.app.value)
+                        if source.health
+                        else None
+                    )
+                    queries = source.health.queries if source.health else None
             else:
                 traffic = prowlarr.traffic.get(indexer.id, {}).get(ALL_SOURCES)
+                queries = prowlarr.queries.get(indexer.id)
             plan[indexer.id] = plan_check(
                 IndexerEvidence(
                     enabled=indexer.enabled,
                     paused=before is not None and before.paused(now),
-                    queries=prowlarr.queries.get(indexer.id),
+                    queries=queries,
                     traffic=traffic,
                     last_checked=last_checked,
                     source_failing=source.source_failing(now) if source else None,
                     is_copy_of_known_source=source is not None,
                     named_in_health=indexer.name in blocked_names,
+                    suspect_tested=before is not None
+                    and before.checked_by in (Check.TEST, Check.BLOCKED, Check.SKIP),
+                    app_failing=before is not None and before.passed is False,
+                    warned=before is not None
+                    and before.passed is True
+                    and before.warning is not None,
+                    last_tested=before.last_tested if before else None,
+                    settings_changed=before is not None
+                    and _settings(before.indexer) != _settings(indexer),
                 ),
                 reserve_percent=reserve,
+                now=now,
+                confirm=confirm,
             )
         return plan
 
@@ -384,14 +458,34 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
         )
 
     def _verdict_for(
-        self, check: Check | None, outcome: TestOutcome | None, indexer: Indexer
+        self,
+        check: Check | None,
+        outcome: TestOutcome | None,
+        indexer: Indexer,
+        previous: IndexerHealth | None,
     ) -> TestVerdict | None:
         """The verdict of a check: its test's, or the evidence's."""
         if check is Check.TRAFFIC:
             return TestVerdict(passed=True, tested=False)
-        if check is Check.SOURCE:
+        if check is Check.BLOCKED:
+            if previous is None or previous.passed is not False:
+                return None
+            return TestVerdict(
+                passed=False,
+                message=previous.message,
+                cause=previous.cause,
+                setting=previous.setting,
+                tested=False,
+            )
+        if check in (Check.SOURCE, Check.LIMIT):
             source = self.stack.source_of(self.entry_id, indexer)
-            return source.copy_verdict() if source is not None else None
+            if source is None:
+                return None
+            return (
+                source.limit_verdict()
+                if check is Check.LIMIT
+                else source.copy_verdict()
+            )
         return self._verdict(outcome, indexer)
 
     async def _prowlarr_extras(
@@ -459,7 +553,9 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
             results[indexer.id] = outcome
         return results
 
-    async def async_retest(self, indexer_ids: Iterable[int]) -> None:
+    async def async_retest(
+        self, indexer_ids: Iterable[int], *, confirm: bool = False
+    ) -> None:
         """Read some indexers afresh and check exactly that (also disabled ones).
 
         The heal run's checks of suspects and of the indexers it disabled. The
@@ -467,6 +563,7 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
         the last health check is what gets tested. Evidence stands in for a test
         as in a health check (a copy's source, real traffic). An indexer deleted
         meanwhile is dropped. Losing the instance raises, as in a health check.
+        ``confirm``: the heal run's check (see ``plan_check``).
         """
         started = self._writes_made
         async with self._testing:
@@ -480,14 +577,17 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
                 except ArrNotFoundError:
                     gone.append(indexer_id)
             now = dt_util.utcnow()
+            checks = self.data.checks
             plan = self._plan(
                 fresh,
                 self.data.indexers,
                 self._last_view,
-                checks=self.data.checks,
+                checks=checks,
                 last_checked=self.data.last_checked,
                 now=now,
+                sources=await self._source_views(fresh),
                 include_disabled=True,
+                confirm=confirm,
             )
             outcomes = await self._test(
                 [i for i in fresh if plan.get(i.id) is Check.TEST]
@@ -505,7 +605,12 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
                 merge_indexer(
                     merged.get(tested.id),
                     current,
-                    verdict=self._verdict_for(check, outcomes.get(tested.id), tested),
+                    verdict=self._verdict_for(
+                        check,
+                        outcomes.get(tested.id),
+                        tested,
+                        merged.get(tested.id),
+                    ),
                     now=now,
                     keep_prowlarr=True,
                 ),
@@ -519,36 +624,61 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
 
     @callback
     def apply_pushed_check(self, check: HealthCheck, *, restored: bool) -> None:
-        """A health event the app pushed: show it now, check what it names.
-
-        The instance's Health follows at once. An indexer the app says it blocks
-        (or no longer blocks) is checked within seconds, with the same rules as
-        a health check (a copy of a configured Prowlarr takes Prowlarr's verdict,
-        and that Prowlarr is asked to check its indexer too).
-        """
+        """A health event the app pushed: its Health follows at once."""
         checks = [c for c in self.data.checks if c.source != check.source]
         if not restored:
             checks.append(check)
-        self.data = replace(self.data, checks=tuple(checks))
+        self.apply_health(tuple(checks))
+
+    async def async_watch_health(self, _: datetime | None = None) -> None:
+        """Read the app's health between checks (no query to any site).
+
+        The apps push only a check that starts or stops failing: an indexer
+        added to "Indexers unavailable due to failures" while another is
+        already named is news that only reading the health shows.
+        """
+        if self.data is None or not self.last_update_success or self._testing.locked():
+            return
+        try:
+            checks = tuple(await self.client.health())
+        except ArrError as err:
+            LOGGER.debug("%s: health not read: %s", self.title, err)
+            return
+        self.apply_health(checks)
+
+    @callback
+    def apply_health(self, checks: tuple[HealthCheck, ...]) -> None:
+        """Show the app's health now, and check soon the indexers it has news
+        about: newly blocked while they pass here, or no longer blocked while
+        they fail here. For a copy of a configured Prowlarr, Prowlarr checks its
+        indexer, then the copies follow (as in a health check).
+        """
+        before = blocked_in_health(self.data.checks)
+        after = blocked_in_health(checks)
+        self.data = replace(self.data, checks=checks)
         self.async_update_listeners()
-        named = blocked_in_health([replace(check, type="warning")])
-        ids = [
-            health.indexer.id
-            for health in self.data.indexers.values()
-            if health.indexer.name in named and health.indexer.enabled
-        ]
-        for indexer_id in ids:
-            source = self.stack.source_of(
-                self.entry_id, self.data.indexers[indexer_id].indexer
-            )
-            if source is not None:
+        ids: list[int] = []
+        for health in self.data.indexers.values():
+            indexer = health.indexer
+            if not indexer.enabled or health.passed is None:
+                continue
+            named = indexer.name in after
+            if named == (indexer.name in before) or named != health.passed:
+                continue
+            source = self.stack.source_of(self.entry_id, indexer)
+            if source is None:
+                ids.append(indexer.id)
+            else:
+                # Prowlarr checks its indexer first; its copies follow.
                 self.stack.request_check(source.prowlarr_entry_id, [source.indexer_id])
         self.request_check(ids)
 
     @callback
     def request_check(self, indexer_ids: Iterable[int]) -> None:
         """Check these indexers soon: requests within a few seconds are one check."""
-        self._requested.update(indexer_ids)
+        now = dt_util.utcnow()
+        for indexer_id in indexer_ids:
+            self._requested.setdefault(indexer_id, now)
         if not self._requested or self._requested_timer is not None:
             return
         self._requested_timer = async_call_later(
@@ -558,16 +688,47 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
     @callback
     def _requested_check_due(self, _: datetime) -> None:
         self._requested_timer = None
-        ids, self._requested = self._requested, set()
+        requested, self._requested = self._requested, {}
         self.config_entry.async_create_background_task(
-            self.hass, self._run_requested_check(ids), f"{self.name} pushed check"
+            self.hass, self._run_requested_check(requested), f"{self.name} pushed check"
         )
 
-    async def _run_requested_check(self, indexer_ids: set[int]) -> None:
+    async def _run_requested_check(self, requested: Mapping[int, datetime]) -> None:
+        """Check what was asked for, once the running check (if any) is over;
+        an indexer checked since it was asked for is not checked again."""
+        async with self._testing:
+            pass
+        data = self.data
+        ids = {
+            indexer_id
+            for indexer_id, since in requested.items()
+            if indexer_id in data.indexers
+            and not _tested_since(data.indexers[indexer_id], since)
+        }
         try:
-            await self.async_retest(indexer_ids)
+            if ids:
+                await self.async_retest(ids)
         except ArrError as err:
             LOGGER.debug("%s: a pushed check failed: %s", self.title, err)
+        if self.app is ArrApp.PROWLARR:
+            # The apps' copies take the fresh verdict (a copy this app blocks
+            # while Prowlarr passes it is a suspect, tested there).
+            self.stack.request_copies_check(self.entry_id, requested)
+
+    @callback
+    def joined_stack(self) -> None:
+        """Just registered with the stack: copies take their configured
+        Prowlarr's verdict within seconds (no test), not at the next check."""
+        if self.app is ArrApp.PROWLARR:
+            self.stack.request_copies_check(self.entry_id, list(self.data.indexers))
+            return
+        self.request_check(
+            health.indexer.id
+            for health in self.data.indexers.values()
+            if health.indexer.enabled
+            and health.passed is None
+            and self.stack.source_of(self.entry_id, health.indexer) is not None
+        )
 
     @callback
     def cancel_requested_check(self) -> None:

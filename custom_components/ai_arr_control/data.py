@@ -145,7 +145,8 @@ def merge_indexer(
             message=None,
             cause=None,
             setting=None,
-            warning=verdict.warning,
+            # Evidence without a test says nothing of the settings' warnings.
+            warning=verdict.warning if verdict.tested else health.warning,
             response_time=response_time,
             consecutive_failures=0,
             strikes=0,

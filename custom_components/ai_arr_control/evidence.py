@@ -10,10 +10,18 @@ user's quota, so a test is the last resort. Pure logic over plain data:
 - A copy synced from a Prowlarr that is configured here is not tested in the
   app: its indexer's verdict is Prowlarr's. What the app itself says about the
   copy comes from its health (its back-off names the indexers it blocks) and
-  from its real queries in Prowlarr's history; a copy this app fails while
-  Prowlarr's test passes is a suspect, tested in the app to learn why.
+  from its real queries in Prowlarr's history. A copy this app blocks while
+  Prowlarr's test passes is a suspect, tested in the app once to learn why,
+  unless Prowlarr's query limit explains it (Prowlarr answers the apps 429 once
+  the limit is reached) or only the reserve is left (the app's test would
+  spend it).
 - Everything else (the apps' own indexers, copies whose Prowlarr is not
-  configured) is tested as before.
+  configured) is tested at each check, except an indexer whose test passes
+  with a warning only (Jackett's "all" endpoint): the apps record such a test
+  as a failure on their back-off, so each test would keep RSS from using a
+  working indexer. It is tested again once a day, or when its settings change
+  (the app's health is no evidence here: our own test makes it name the
+  indexer, until its next successful query).
 """
 
 from __future__ import annotations
@@ -39,6 +47,16 @@ class Check(StrEnum):
     TRAFFIC = "traffic"
     # A copy: Prowlarr's verdict on the indexer it comes from stands for it.
     SOURCE = "source"
+    # A copy the app blocks because its Prowlarr's query limit is reached
+    # (Prowlarr answers the app 429 until it resets): failing, not tested.
+    LIMIT = "limit"
+    # A copy the app still blocks, tested since it began blocking it: the
+    # failure that test found stands (and counts again), without a new test.
+    BLOCKED = "blocked"
+
+
+# How long a test that passed with a warning only stands (see the module).
+WARNING_RETEST = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,31 +230,88 @@ class IndexerEvidence:
     # (True: failing there; False: passing; None: not known yet).
     source_failing: bool | None = None
     is_copy_of_known_source: bool = False
-    # A copy the app's own health names among the indexers it blocks.
+    # The app's own health names it among the indexers it blocks.
     named_in_health: bool = False
+    # A copy this app fails while Prowlarr passes it, already tested in this
+    # app since (see Check.BLOCKED), and whether that test failed.
+    suspect_tested: bool = False
+    app_failing: bool = False
+    # The last test passed with warnings only, and when it was made.
+    warned: bool = False
+    last_tested: datetime | None = None
+    # Its settings changed since the previous check.
+    settings_changed: bool = False
 
 
-def plan_check(evidence: IndexerEvidence, *, reserve_percent: float) -> Check:
-    """What to do about one enabled indexer in a health check."""
+def _at_reserve(queries: Budget | None, reserve_percent: float) -> bool:
+    return queries is not None and queries.left <= queries.reserve(reserve_percent)
+
+
+def plan_check(
+    evidence: IndexerEvidence,
+    *,
+    reserve_percent: float,
+    now: datetime,
+    confirm: bool = False,
+) -> Check:
+    """What to do about one enabled indexer in a health check.
+
+    ``confirm``: the heal run confirms a suspect before acting on it, so a
+    blocked copy is tested again even if it already was.
+    """
     if evidence.paused:
         return Check.SKIP
     traffic = (
         evidence.traffic.since(evidence.last_checked) if evidence.traffic else None
     )
     if evidence.is_copy_of_known_source:
-        app_fails = evidence.named_in_health or traffic is False
-        if app_fails and evidence.source_failing is False:
-            # This app fails it while Prowlarr's test passes: find out why.
-            return Check.TEST
-        if traffic is True and not evidence.named_in_health:
-            return Check.TRAFFIC
-        return Check.SOURCE
+        return _plan_copy(
+            evidence, traffic, reserve_percent=reserve_percent, confirm=confirm
+        )
     if traffic is True:
         return Check.TRAFFIC
-    queries = evidence.queries
-    if queries is not None and queries.left <= queries.reserve(reserve_percent):
+    if (
+        evidence.warned
+        and not evidence.settings_changed
+        and evidence.last_tested is not None
+        and now - evidence.last_tested < WARNING_RETEST
+    ):
+        return Check.SKIP
+    if _at_reserve(evidence.queries, reserve_percent):
         # What is left is for real searches, suspect or not.
         return Check.SKIP
+    return Check.TEST
+
+
+def _plan_copy(
+    evidence: IndexerEvidence,
+    traffic: bool | None,
+    *,
+    reserve_percent: float,
+    confirm: bool,
+) -> Check:
+    """A copy whose Prowlarr is configured (``evidence.queries``: the source's)."""
+    named = evidence.named_in_health
+    if traffic is True and not named:
+        # This app just used it successfully.
+        return Check.TRAFFIC
+    if evidence.source_failing is not False:
+        return Check.SOURCE
+    if not named and traffic is not False:
+        if evidence.suspect_tested and evidence.app_failing:
+            # The app's back-off ran out, but nothing says the failure this app
+            # had is over (no successful query of it since): it stands.
+            return Check.SKIP
+        return Check.SOURCE
+    # This app fails it while Prowlarr's test passes.
+    queries = evidence.queries
+    if named and queries is not None and queries.left == 0:
+        return Check.LIMIT
+    if _at_reserve(queries, reserve_percent):
+        # The app's test is a query through Prowlarr: it would spend the reserve.
+        return Check.SOURCE
+    if evidence.suspect_tested and not confirm:
+        return Check.BLOCKED
     return Check.TEST
 
 

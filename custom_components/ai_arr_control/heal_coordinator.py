@@ -113,7 +113,7 @@ class ArrHealCoordinator(DataUpdateCoordinator[HealRun | None]):
             reachable = self.health.last_update_success
             if reachable:
                 try:
-                    await self.health.async_retest(self._to_test())
+                    await self.health.async_retest(self._to_test(), confirm=True)
                 except ArrAuthenticationError:
                     self.config_entry.async_start_reauth(self.hass)
                     reachable = False

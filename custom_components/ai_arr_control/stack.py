@@ -33,6 +33,7 @@ from .arr import (
 )
 from .const import DOMAIN
 from .data import IndexerHealth, InstanceHealth
+from .evidence import ProwlarrView
 from .heal import Route
 
 DATA_STACK: HassKey[ArrStack] = HassKey(DOMAIN)
@@ -67,6 +68,9 @@ class StackMember(Protocol):
 
     def request_check(self, indexer_ids: Iterable[int]) -> None:
         """Check some of its indexers soon."""
+
+    async def async_fresh_view(self) -> ProwlarrView | None:
+        """Prowlarr: its history read on to now, as traffic and budgets."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,6 +115,24 @@ class SourceLink:
             message=f"{self.prowlarr_title}: {health.message or 'failing'}",
             cause=health.cause,
             setting=health.setting,
+            tested=False,
+        )
+
+    def limit_verdict(self) -> TestVerdict:
+        """A copy the app blocks because Prowlarr's query limit is reached.
+
+        Prowlarr answers the app 429 for it until the limit's window moves on;
+        the indexer itself is fine, and testing it again would change nothing.
+        """
+        queries = self.health.queries if self.health else None
+        limit = f" of {queries.limit}" if queries else ""
+        return TestVerdict(
+            passed=False,
+            message=(
+                f"{self.prowlarr_title}: query limit{limit} reached; "
+                "searches through it are refused until it resets"
+            ),
+            cause=Cause.QUOTA,
             tested=False,
         )
 
@@ -171,6 +193,22 @@ class ArrStack:
         member = self._members.get(entry_id)
         if member is not None:
             member.request_check(indexer_ids)
+
+    async def async_prowlarr_view(self, prowlarr_entry_id: str) -> ProwlarrView | None:
+        """A configured Prowlarr's history read on to now (no query to any
+        site): its indexers' real traffic and budgets; None if not loaded."""
+        member = self._members.get(prowlarr_entry_id)
+        if member is None:
+            return None
+        return await member.async_fresh_view()
+
+    def request_copies_check(
+        self, prowlarr_entry_id: str, indexer_ids: Iterable[int]
+    ) -> None:
+        """Ask the apps to check their copies of some Prowlarr indexers soon."""
+        for indexer_id in indexer_ids:
+            for copy in self.copies_of(prowlarr_entry_id, indexer_id):
+                self.request_check(copy.entry_id, [copy.indexer_id])
 
     def lock(self, entry_id: str, indexer_id: int) -> asyncio.Lock:
         """The lock that every write to one indexer of one instance holds."""

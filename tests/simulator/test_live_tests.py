@@ -166,7 +166,9 @@ async def test_frozen_time_moves_the_simulator(
     freezer: FrozenDateTimeFactory,
     minutes: float,
 ) -> None:
-    """The default clock follows freezegun, so tests can age the back-off."""
+    """The default clock follows freezegun, so tests can age the back-off. The
+    health is what the checks found when they last ran: a block that runs out
+    stays named until they run again (a back-off change, CheckHealth, 6 h)."""
     radarr = arr_simulator.instance("radarr")
     radarr.set_indexer_fault(1, fail="down")
     body = await get_json(session, radarr, "/indexer/1")
@@ -174,6 +176,17 @@ async def test_frozen_time_moves_the_simulator(
     health = await get_json(session, radarr, "/health")
     assert any("GeekNZB" in item["message"] for item in health)
     freezer.tick(timedelta(minutes=minutes))
-    health = await get_json(session, radarr, "/health")
     # Level 1 blocks for one minute.
+    assert (1 in radarr.state.blocked_ids()) is (minutes < 1)
+    health = await get_json(session, radarr, "/health")
+    assert any("GeekNZB" in item["message"] for item in health)
+    await call(session, radarr, "POST", "/command", body={"name": "CheckHealth"})
+    health = await get_json(session, radarr, "/health")
     assert any("GeekNZB" in item["message"] for item in health) is (minutes < 1)
+    # The six-hourly run catches up without a command too.
+    radarr.set_indexer_fault(2, fail="down")
+    body = await get_json(session, radarr, "/indexer/2")
+    await call(session, radarr, "POST", "/indexer/test", body=body)
+    freezer.tick(timedelta(hours=6))
+    health = await get_json(session, radarr, "/health")
+    assert not any("TipsySlug" in item["message"] for item in health)
