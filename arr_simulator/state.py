@@ -172,6 +172,9 @@ class LiveTestPlan:
     upstream: InstanceState | None = None
     upstream_id: int = 0
     upstream_failed: bool = False
+    # An RSS sync refused 429 by Prowlarr: its Retry-After is the app's
+    # minimum back-off (HttpIndexerBase.FetchReleases, TooManyRequestsException).
+    minimum_backoff: timedelta = timedelta(0)
 
 
 @dataclass(slots=True)
@@ -1153,8 +1156,11 @@ class InstanceState:
             prowlarr_id, now
         ):
             # 429 + Retry-After; an app's test records a plain failure, with no
-            # minimum back-off (IndexerFactory.Test).
+            # minimum back-off (IndexerFactory.Test), its RSS sync one at least
+            # as long as the Retry-After.
             plan.failure = Failure(http_failure(app, 429, url))
+            if rss:
+                plan.minimum_backoff = upstream.retry_after(prowlarr_id, now)
         else:
             target_fault = upstream.fault_for(prowlarr_id, target)
             plan.upstream = upstream
@@ -1195,7 +1201,7 @@ class InstanceState:
             if failure is None:
                 self.record_success(plan.indexer_id)
             else:
-                self.record_failure(plan.indexer_id)
+                self.record_failure(plan.indexer_id, plan.minimum_backoff)
         return failure
 
     def record_query(
@@ -1258,6 +1264,29 @@ class InstanceState:
             and entry.time >= since
         )
         return count >= limit
+
+    def retry_after(self, indexer_id: int, now: datetime) -> timedelta:
+        """Prowlarr's Retry-After for a 429: until its back-off ends, or until
+        enough counted queries leave the limit's window
+        (IndexerLimitService.CalculateRetryAfterQueryLimit)."""
+        status = self.statuses.get(indexer_id)
+        till = status.disabled_till if status is not None else None
+        if till is not None and till > now:
+            return till - now
+        limit, hours = self.query_limit(indexer_id)
+        if limit is None:
+            return timedelta(0)
+        window = timedelta(hours=hours)
+        times = sorted(
+            entry.time
+            for entry in self.history
+            if entry.indexer_id == indexer_id
+            and entry.event_type in QUERY_EVENTS
+            and entry.time >= now - window
+        )
+        if len(times) < limit:
+            return timedelta(0)
+        return max(timedelta(0), times[len(times) - limit] + window - now)
 
     # ---------------------------------------------------------------- back-off
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from arr_simulator import ArrSimulator, SimulatedInstance
 from custom_components.ai_arr_control.const import DOMAIN
@@ -178,3 +179,102 @@ async def test_vip_expiry(
     issue = issue_registry.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert issue.translation_key == "vip_expired_auth"
+
+
+def field(instance: SimulatedInstance, indexer_id: int, name: str) -> dict[str, Any]:
+    """One of an indexer's settings fields, as stored in the simulated app."""
+    return next(f for f in instance.indexers[indexer_id]["fields"] if f["name"] == name)
+
+
+async def test_indexer_passing_with_a_warning_is_not_tested_every_check(
+    hass: HomeAssistant, arr_simulator: ArrSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """CinemaTorrents (Jackett's "all" endpoint) passes its test with a warning,
+    which Radarr records as a failure on its back-off: tested again only when
+    its settings change or a day later, so our tests do not keep RSS off it."""
+    radarr = arr_simulator.instance("radarr")
+    await setup_entries(hass, (radarr,))
+    state = hass.states.get("binary_sensor.radarr_cinematorrents_status")
+    assert state is not None
+    assert state.state == "off"
+    assert state.attributes["warning"].startswith("Jackett's all endpoint")
+    radarr.clear_requests()
+    for _ in range(4):
+        await next_health_check(hass, freezer)
+        # Radarr's own RSS sync uses it; our tests do not block it again.
+        assert radarr.rss_sync()[4] is None
+    assert 4 not in asked_to_test(radarr)
+    assert radarr.status(4).escalation_level == 0
+    # Its settings change: tested at the next check.
+    field(radarr, 4, "minimumSeeders")["value"] = 10
+    await next_health_check(hass, freezer)
+    assert asked_to_test(radarr).count(4) == 1
+    # A day after that test, once more.
+    radarr.clear_requests()
+    for _ in range(47):
+        await next_health_check(hass, freezer)
+    assert asked_to_test(radarr).count(4) == 0
+    await next_health_check(hass, freezer)
+    assert asked_to_test(radarr).count(4) == 1
+
+
+async def test_copy_blocked_by_prowlarrs_query_limit_is_not_tested(
+    hass: HomeAssistant, arr_simulator: ArrSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """UsenetPrime's 100 queries a day are used up: Prowlarr answers Radarr's
+    RSS sync 429 and Radarr blocks its copy. The copy is not tested (that could
+    only be refused too, or spend the reserve): it shows the query limit as its
+    cause, a cause that never disables it."""
+    prowlarr, radarr = (
+        arr_simulator.instance("prowlarr"),
+        arr_simulator.instance("radarr"),
+    )
+    entries = await setup_entries(hass, (prowlarr, radarr))
+    await next_health_check(hass, freezer)
+    copy = "binary_sensor.radarr_usenetprime_prowlarr_status"
+    assert state_of(hass, copy) == "off"
+    prowlarr.record_traffic(4, count=100, source="Sonarr")
+    freezer.tick(timedelta(seconds=5))
+    assert radarr.rss_sync()[8] is not None
+    prowlarr.clear_requests()
+    radarr.clear_requests()
+    for _ in range(4):
+        await next_health_check(hass, freezer)
+    assert 8 not in asked_to_test(radarr)
+    assert 4 not in asked_to_test(prowlarr)
+    state = hass.states.get(copy)
+    assert state is not None
+    assert (state.state, state.attributes["cause"]) == ("on", "quota")
+    assert "query limit of 100 reached" in state.attributes["failure_message"]
+    assert radarr.indexers[8]["enableRss"]
+    assert state_of(hass, "sensor.prowlarr_usenetprime_queries_left") == "0"
+    assert entries[1].runtime_data.health.data.indexers[8].checked_by == "limit"
+
+
+async def test_health_watch_finds_what_the_apps_do_not_push(
+    hass: HomeAssistant, arr_simulator: ArrSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """Radarr already names TipsySlug as unavailable, so when GeekNZB fails too
+    its health message only changes: the apps push nothing for that. Reading
+    Radarr's health every 5 minutes finds it, and GeekNZB alone is tested then,
+    well before the next health check."""
+    radarr = arr_simulator.instance("radarr")
+    await setup_entries(hass, (radarr,))
+    radarr.set_indexer_fault(2, kind="auth")
+    radarr.rss_sync()
+    await next_health_check(hass, freezer)
+    assert state_of(hass, "binary_sensor.radarr_tipsyslug_status") == "on"
+    radarr.clear_requests()
+    radarr.set_indexer_fault(1, kind="auth")
+    freezer.tick(timedelta(minutes=1))
+    radarr.rss_sync()
+    assert state_of(hass, "binary_sensor.radarr_geeknzb_status") == "off"
+    for _ in range(2):
+        # The watch reads the health; the check it asks for follows in seconds.
+        freezer.tick(timedelta(minutes=4, seconds=30))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert state_of(hass, "binary_sensor.radarr_geeknzb_status") == "on"
+    assert asked_to_test(radarr) == [1]
+    # Reading the health is not a test and costs no query.
+    assert [r for r in radarr.requests if r.path.endswith("/health")]

@@ -101,6 +101,14 @@ async def test_copy_failing_only_in_one_app_is_reported_not_acted_on(
     assert writes(prowlarr) == []
     assert writes(sonarr) == []
     assert (disabled, enabled) == ([], [])
+    # Tested in Sonarr once to learn why; while Sonarr keeps blocking it, that
+    # verdict stands (and counts) without another query through Prowlarr.
+    tests_of_copy = [
+        r
+        for r in sonarr.requests
+        if r.path.endswith("/indexer/test") and r.body["id"] == 5
+    ]
+    assert len(tests_of_copy) == 1
     issue = issue_registry.async_get_issue(
         DOMAIN, f"app_local_{entries['sonarr'].entry_id}_5"
     )

@@ -141,6 +141,33 @@ async def test_sync_level_disabled_syncs_nothing(
 # -- what an app's test of a synced copy measures ---------------------------------
 
 
+async def test_rss_refused_for_the_query_limit_blocks_the_copy_until_it_resets(
+    arr_simulator_factory: ArrSimulatorFactory,
+) -> None:
+    """An app's RSS sync that Prowlarr answers 429 takes the Retry-After as its
+    minimum back-off (HttpIndexerBase.FetchReleases, TooManyRequestsException):
+    the copy stays blocked until the oldest counted query leaves the window, and
+    no row is written in Prowlarr's history."""
+    clock = FakeClock(datetime(2026, 11, 1, 12, 0, tzinfo=UTC))
+    simulator = await arr_simulator_factory(clock=clock)
+    prowlarr = simulator.instance("prowlarr")
+    radarr = simulator.instance("radarr")
+    prowlarr.record_traffic(4, count=100, source="Sonarr")
+    clock.now += timedelta(hours=3)
+
+    def rows() -> int:
+        return sum(1 for h in prowlarr.state.history if h.indexer_id == 4)
+
+    assert rows() == 100
+    assert radarr.rss_sync()[8] is not None
+    assert rows() == 100
+    status = radarr.status(8)
+    # 21 hours until the first of the 100 queries is a day old: level 9 (24 h).
+    assert status.disabled_till is not None
+    assert status.disabled_till - clock.now >= timedelta(hours=21)
+    assert 8 in radarr.state.blocked_ids()
+
+
 async def test_query_limit_answers_the_apps_429_and_counts_their_tests(
     arr_simulator_factory: ArrSimulatorFactory, session: aiohttp.ClientSession
 ) -> None:
