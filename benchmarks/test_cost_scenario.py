@@ -201,10 +201,10 @@ async def test_cost_scenario(
         f"{most[1]} ({most[0][1]} in {most[0][0]}), median "
         f"{sorted(per_indexer.values())[len(per_indexer) // 2]}  (goal <= 48)"
     )
-    synced = {k[1]: v for k, v in per_indexer.items() if k[0] == "prowlarr"}
+    prowlarr_tests = {k[1]: v for k, v in per_indexer.items() if k[0] == "prowlarr"}
     print(
         "  of which Prowlarr's indexers (each with its copies in the apps): "
-        f"{', '.join(f'{k} {v}' for k, v in sorted(synced.items()))}, none for the "
+        f"{', '.join(f'{k} {v}' for k, v in sorted(prowlarr_tests.items()))}, none for the "
         "others (a test in Prowlarr and in each app at every check: up to 192 each)"
     )
     print(f"  extra tests of synced copies in the apps:           {copies}  (goal 0)")

@@ -1,4 +1,4 @@
-"""Tests of the "Test indexers now" button."""
+"""Tests of the "Check indexers now" button."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ async def test_press_runs_a_health_check(
     await hass.services.async_call(
         BUTTON_DOMAIN,
         SERVICE_PRESS,
-        {ATTR_ENTITY_ID: "button.radarr_test_indexers_now"},
+        {ATTR_ENTITY_ID: "button.radarr_check_indexers_now"},
         blocking=True,
     )
     await hass.async_block_till_done()

@@ -422,3 +422,51 @@ def test_released_when_gone_or_turned_on_by_the_user() -> None:
     assert plan.released == (1, 2)
     assert plan.decisions == ()
     assert plan.skipped_for(SkipReason.OUTAGE) == []
+
+
+def _failing(indexer_id: int, *, borrowed: bool = False) -> IndexerFacts:
+    return IndexerFacts(
+        id=indexer_id,
+        name=f"F{indexer_id}",
+        flags=ALL_ON,
+        passed=False,
+        cause=Cause.NETWORK,
+        consecutive_failures=2,
+        strikes=2,
+        route=Route.APP if borrowed else Route.DIRECT,
+        borrowed=borrowed,
+    )
+
+
+def _passing(indexer_id: int, *, borrowed: bool = False) -> IndexerFacts:
+    return IndexerFacts(
+        id=indexer_id,
+        name=f"P{indexer_id}",
+        flags=ALL_ON,
+        passed=True,
+        route=Route.APP if borrowed else Route.DIRECT,
+        borrowed=borrowed,
+    )
+
+
+def test_outage_among_the_apps_own_verdicts() -> None:
+    """The app's network fails: 3 of its 4 own indexers fail their tests. Its 6
+    copies pass, but that is Prowlarr's verdict (not tested here) and says
+    nothing about the app's network: still an outage, nothing disabled."""
+    facts = [_failing(1), _failing(2), _failing(3), _passing(4)] + [
+        _passing(i, borrowed=True) for i in range(10, 16)
+    ]
+    plan = plan_heal(facts, {}, (), HealSettings())
+    assert (plan.outage, plan.failing, plan.enabled) == (True, 3, 4)
+    assert plan.of(Action.DISABLE) == []
+
+
+def test_outage_among_prowlarrs_verdicts() -> None:
+    """Prowlarr's indexers fail together (Prowlarr's own network): an Add-Only
+    app does not disable the copies that borrow those verdicts."""
+    facts = [_passing(1), _passing(2)] + [
+        _failing(i, borrowed=True) for i in range(10, 13)
+    ]
+    plan = plan_heal(facts, {}, (), HealSettings())
+    assert (plan.outage, plan.failing, plan.enabled) == (True, 3, 3)
+    assert plan.of(Action.DISABLE) == []

@@ -141,6 +141,8 @@ class IndexerFacts:
     # A synced copy (SOURCE, APP): Prowlarr's own verdict on the indexer it comes
     # from (True: it fails there too; False: it passes there; None: unknown).
     source_failing: bool | None = None
+    # Its verdict is Prowlarr's, not this app's own (a copy not tested here).
+    borrowed: bool = False
 
     @property
     def enabled(self) -> bool:
@@ -259,8 +261,7 @@ def plan_heal(
         return HealPlan(reachable=False, outage=True)
     by_id = {indexer.id: indexer for indexer in indexers}
     enabled = [i for i in by_id.values() if i.enabled]
-    correlated = [i for i in enabled if i.failing and policy_of(i.cause).outage]
-    outage = is_outage(len(correlated), len(enabled), settings)
+    outage, failing, counted = _outage(enabled, settings)
 
     decisions: list[Decision] = []
     skipped: list[Skipped] = []
@@ -324,9 +325,30 @@ def plan_heal(
         notices=tuple(plan_notices(by_id.values(), owned, holds, settings)),
         released=tuple(released),
         outage=outage,
-        failing=len(correlated),
-        enabled=len(enabled),
+        failing=failing,
+        enabled=counted,
     )
+
+
+def _outage(
+    enabled: list[IndexerFacts], settings: HealSettings
+) -> tuple[bool, int, int]:
+    """Whether the failures look correlated, and how many of how many fail.
+
+    The verdicts this app found itself and the ones borrowed from Prowlarr are
+    two views: copies that pass in Prowlarr say nothing about this app's own
+    network, and the other way round. Either view looking like an outage is one.
+    """
+    groups = [
+        [i for i in enabled if not i.borrowed],
+        [i for i in enabled if i.borrowed],
+    ]
+    for group in groups:
+        failing = sum(1 for i in group if i.failing and policy_of(i.cause).outage)
+        if is_outage(failing, len(group), settings):
+            return True, failing, len(group)
+    failing = sum(1 for i in enabled if i.failing and policy_of(i.cause).outage)
+    return False, failing, len(enabled)
 
 
 def plan_notices(

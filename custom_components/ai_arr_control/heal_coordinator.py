@@ -32,6 +32,7 @@ from .const import (
 from .control import IndexerControl
 from .coordinator import ArrConfigEntry, ArrHealthCoordinator
 from .data import HealRun
+from .evidence import Check
 from .heal import (
     Action,
     Decision,
@@ -219,6 +220,7 @@ class ArrHealCoordinator(DataUpdateCoordinator[HealRun | None]):
                     setting=health.setting,
                     route=route,
                     source_failing=source.source_failing(now) if source else None,
+                    borrowed=health.checked_by is Check.SOURCE,
                 )
             )
         return facts
