@@ -147,6 +147,8 @@ async def _run(found: dict[str, tuple[str, str]]) -> None:
                     CONF_VERIFY_SSL: True,
                     "app": app,
                 },
+                # Test cycles only: no Webhook connection in the apps.
+                options={"push": False},
             )
             entry.add_to_hass(hass)
             entries.append(entry)
