@@ -1532,6 +1532,8 @@ class InstanceState:
             raise BadRequestError(f"Unknown command '{name}'")
         if name == "CheckHealth":
             self.health_events += 1
+        if name == "RssSync" and not self.traits.is_prowlarr:
+            self.rss_sync()
         if name == "ApplicationIndexerSync":
             self.sync_apps(event="scheduled", force=bool(_prop(body, "forceSync")))
         now = format_time(self.clock())

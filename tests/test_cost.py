@@ -15,6 +15,7 @@ from custom_components.ai_arr_control.const import DOMAIN
 from homeassistant.components.calendar import DOMAIN as CALENDAR_DOMAIN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 
 from .common import next_health_check, setup_entries, state_of
 
@@ -278,3 +279,36 @@ async def test_health_watch_finds_what_the_apps_do_not_push(
     assert asked_to_test(radarr) == [1]
     # Reading the health is not a test and costs no query.
     assert [r for r in radarr.requests if r.path.endswith("/health")]
+
+
+def copies_tested(instance: SimulatedInstance) -> list[int]:
+    """The ids of the Prowlarr copies an app was asked to test."""
+    return [
+        i
+        for i in asked_to_test(instance)
+        if instance.state.prowlarr_id_of(instance.indexers[i]) is not None
+    ]
+
+
+async def test_copies_are_not_tested_from_the_first_check(
+    hass: HomeAssistant, arr_simulator: ArrSimulator
+) -> None:
+    """Whether the apps start together with their Prowlarr (a restart) or are
+    added one after another (as a user does), no copy is tested in an app, and
+    every copy gets Prowlarr's verdict within seconds."""
+    prowlarr = arr_simulator.instance("prowlarr")
+    radarr, sonarr = arr_simulator.instance("radarr"), arr_simulator.instance("sonarr")
+    # Sonarr first, then Prowlarr and Radarr together.
+    (sonarr_entry,) = await setup_entries(hass, (sonarr,))
+    await setup_entries(hass, (prowlarr, radarr))
+    for _ in range(3):
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=3))
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert copies_tested(radarr) == []
+    assert state_of(hass, "binary_sensor.radarr_torrenthaven_prowlarr_status") == "off"
+    assert state_of(hass, "binary_sensor.radarr_flakytracker_prowlarr_status") == "on"
+    # Sonarr started before its Prowlarr was configured: its copies were tested
+    # then, as any indexer whose Prowlarr is unknown; they take Prowlarr's
+    # verdicts as soon as it is.
+    copy = sonarr_entry.runtime_data.health.data.indexers[5]
+    assert (copy.indexer.name, copy.checked_by) == ("TorrentHaven (Prowlarr)", "source")

@@ -112,8 +112,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArrConfigEntry) -> bool:
         stack=stack,
         push=ArrPush(hass, entry, health),
     )
-    await health.async_config_entry_first_refresh()
+    # Registered before the first check, so that it already knows which of the
+    # app's indexers are copies of a configured Prowlarr (and does not test them).
     entry.async_on_unload(stack.register(health))
+    await health.async_config_entry_first_refresh()
     health.joined_stack()
     entry.async_on_unload(health.cancel_requested_check)
     entry.async_on_unload(

@@ -124,11 +124,6 @@ def indexer_identifier(entry_id: str, indexer_id: int) -> tuple[str, str]:
 type TestOutcome = IndexerTestResult | ArrError
 
 
-def _tested_since(health: IndexerHealth, moment: datetime) -> bool:
-    """Whether the indexer was tested after ``moment``."""
-    return health.last_tested is not None and health.last_tested >= moment
-
-
 def _settings(indexer: Indexer) -> tuple[object, ...]:
     """What a test of an indexer depends on (not its enable flags)."""
     return (indexer.implementation, indexer.resource.get("fields"))
@@ -174,8 +169,12 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
         self._history: dict[int, HistoryRecord] = {}
         self._history_read: datetime | None = None
         self._last_view = ProwlarrView()
-        # Indexers to check soon (the app's health named them), since when.
-        self._requested: dict[int, datetime] = {}
+        # Test rounds finished, and the last round that tested each indexer.
+        self._rounds = 0
+        self._tested_in: dict[int, int] = {}
+        # Indexers to check soon (the app's health named them), and the rounds
+        # finished when each was asked for.
+        self._requested: dict[int, int] = {}
         self._requested_timer: CALLBACK_TYPE | None = None
         # Flag writes, numbered, so that a health check that was already running
         # does not show an indexer as it was before a write.
@@ -453,7 +452,7 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
             and entry.state
             in (ConfigEntryState.NOT_LOADED, ConfigEntryState.SETUP_IN_PROGRESS)
             and not entry.disabled_by
-            and not self.stack.is_registered(entry.entry_id)
+            and not self.stack.has_health(entry.entry_id)
             for entry in self.hass.config_entries.async_entries(DOMAIN)
         )
 
@@ -542,6 +541,9 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
             *(test(indexer) for indexer in indexers), return_exceptions=True
         )
         results: dict[int, TestOutcome] = {}
+        self._rounds += 1
+        for indexer in indexers:
+            self._tested_in[indexer.id] = self._rounds
         for indexer, outcome in zip(indexers, outcomes, strict=True):
             if isinstance(outcome, BaseException) and not isinstance(outcome, ArrError):
                 raise outcome
@@ -676,9 +678,8 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
     @callback
     def request_check(self, indexer_ids: Iterable[int]) -> None:
         """Check these indexers soon: requests within a few seconds are one check."""
-        now = dt_util.utcnow()
         for indexer_id in indexer_ids:
-            self._requested.setdefault(indexer_id, now)
+            self._requested.setdefault(indexer_id, self._rounds)
         if not self._requested or self._requested_timer is not None:
             return
         self._requested_timer = async_call_later(
@@ -693,17 +694,17 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
             self.hass, self._run_requested_check(requested), f"{self.name} pushed check"
         )
 
-    async def _run_requested_check(self, requested: Mapping[int, datetime]) -> None:
+    async def _run_requested_check(self, requested: Mapping[int, int]) -> None:
         """Check what was asked for, once the running check (if any) is over;
-        an indexer checked since it was asked for is not checked again."""
+        an indexer tested in a round that ended after it was asked for (its
+        test was running then) is not tested again."""
         async with self._testing:
             pass
-        data = self.data
         ids = {
             indexer_id
-            for indexer_id, since in requested.items()
-            if indexer_id in data.indexers
-            and not _tested_since(data.indexers[indexer_id], since)
+            for indexer_id, rounds in requested.items()
+            if indexer_id in self.data.indexers
+            and self._tested_in.get(indexer_id, 0) <= rounds
         }
         try:
             if ids:

@@ -184,9 +184,10 @@ class ArrStack:
 
         return unregister
 
-    def is_registered(self, entry_id: str) -> bool:
-        """Whether an entry's instance is loaded."""
-        return entry_id in self._members
+    def has_health(self, entry_id: str) -> bool:
+        """Whether an entry's instance is registered and has been checked."""
+        member = self._members.get(entry_id)
+        return member is not None and member.health is not None
 
     def request_check(self, entry_id: str, indexer_ids: Iterable[int]) -> None:
         """Ask an instance to check some of its indexers soon (if it is loaded)."""

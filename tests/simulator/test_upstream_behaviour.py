@@ -465,3 +465,20 @@ async def test_sonarr_v5_without_the_v3_api(
         session, sonarr, "PUT", "/indexer/1", params={"skipTesting": "true"}, body=body
     )
     assert saved.status == 202
+
+
+async def test_rss_sync_command_is_real_traffic(
+    arr_simulator: ArrSimulator, session: aiohttp.ClientSession
+) -> None:
+    """POST /command RssSync runs the app's RSS sync at once (RssSyncService):
+    its copies' queries are rows in Prowlarr's history."""
+    prowlarr, radarr = (
+        arr_simulator.instance("prowlarr"),
+        arr_simulator.instance("radarr"),
+    )
+    before = len(prowlarr.state.history)
+    reply = await call(session, radarr, "POST", "/command", body={"name": "RssSync"})
+    assert reply.status == 201
+    rows = prowlarr.state.history[before:]
+    assert rows
+    assert {row.source for row in rows} == {"Radarr"}
