@@ -13,6 +13,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
+    async_fire_time_changed,
 )
 
 from arr_simulator import ArrSimulator
@@ -475,3 +476,33 @@ async def test_a_ledger_that_lost_its_flags_still_puts_the_indexer_back(
         ("FlakyTracker", "enable")
     ]
     assert prowlarr.indexers[6]["enable"] is True
+
+
+async def test_copies_follow_a_prowlarr_switch_within_seconds(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_stack: AddStack,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Turning FilmVault off in Prowlarr: Full Sync turns Radarr's copy off, and
+    Radarr's switch shows it within seconds, without a health check or a test."""
+    await add_stack("prowlarr", "radarr")
+    # The checks asked for at start-up (copies taking Prowlarr's verdicts).
+    freezer.tick(timedelta(seconds=3))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    radarr = arr_simulator.instance("radarr")
+    radarr.clear_requests()
+    copy = "switch.radarr_filmvault_prowlarr_enabled"
+    assert state_of(hass, copy) == "on"
+    await hass.services.async_call(
+        "switch",
+        "turn_off",
+        {"entity_id": "switch.prowlarr_filmvault_enabled"},
+        blocking=True,
+    )
+    freezer.tick(timedelta(seconds=3))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert state_of(hass, copy) == "off"
+    assert not [r for r in radarr.requests if r.path.endswith("/indexer/test")]

@@ -766,6 +766,10 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
             indexers[indexer_id] = replace(indexers[indexer_id], indexer=updated)
             self.data = replace(self.data, indexers=indexers)
             self.async_update_listeners()
+        if self.app is ArrApp.PROWLARR:
+            # Full Sync carries the change into the apps at once: their copies
+            # are read again within seconds (no test), not at their next check.
+            self.stack.request_copies_check(self.entry_id, [indexer_id])
         return updated
 
     # -- bookkeeping -------------------------------------------------------------
