@@ -235,6 +235,27 @@ async def test_reauth(
     assert mock_config_entry.data[CONF_URL] == RADARR_URL
 
 
+async def test_reauth_hides_url_credentials(
+    hass: HomeAssistant, mock_arr_client: MagicMock
+) -> None:
+    """A URL with user:password (basic auth in front of the app) is shown
+    without them in the re-authentication dialog."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Radarr",
+        data={
+            CONF_URL: "https://admin:s3cret@radarr.example.com",
+            CONF_API_KEY: API_KEY,
+            CONF_VERIFY_SSL: True,
+            "app": "Radarr",
+        },
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    placeholders = result["description_placeholders"] or {}
+    assert placeholders["url"] == "https://radarr.example.com"
+
+
 async def test_reauth_other_app(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry, mock_arr_client: MagicMock
 ) -> None:

@@ -54,3 +54,25 @@ def test_brand_icon() -> None:
         assert (icon.format, icon.size) == ("PNG", (256, 256))
     with Image.open(INTEGRATION / "brand" / "icon@2x.png") as icon:
         assert (icon.format, icon.size) == ("PNG", (512, 512))
+
+
+def _strings(node: object, path: str = "") -> list[tuple[str, str]]:
+    """Every string of a translations file, with its path."""
+    if isinstance(node, dict):
+        return [
+            item
+            for key, value in node.items()
+            for item in _strings(value, f"{path}.{key}")
+        ]
+    return [(path, node)] if isinstance(node, str) else []
+
+
+def test_translations_pass_hassfest_rules() -> None:
+    """hassfest refuses URLs in strings (they go in description placeholders) and
+    a fixable issue with a description of its own (its fix flow has one)."""
+    translations = json.loads((INTEGRATION / "translations" / "en.json").read_text())
+    assert [
+        p for p, s in _strings(translations) if "http://" in s or "https://" in s
+    ] == []
+    for key, issue in translations["issues"].items():
+        assert not ("fix_flow" in issue and "description" in issue), key

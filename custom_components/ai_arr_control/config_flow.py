@@ -33,6 +33,7 @@ from .arr import (
     ArrUnsupportedError,
     SystemStatus,
     normalize_url,
+    safe_url,
 )
 from .const import (
     CONF_APP,
@@ -60,6 +61,11 @@ from .push import push_enabled
 
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 _API_KEY = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+# Examples in the forms' texts (placeholders: translations carry no URLs).
+EXAMPLE_URLS = {
+    "example_url": "http://192.168.1.10:7878",
+    "example_base_url": "https://example.com/radarr",
+}
 
 
 class ArrConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -98,6 +104,7 @@ class ArrConfigFlow(ConfigFlow, domain=DOMAIN):
                     ): bool,
                 }
             ),
+            description_placeholders=EXAMPLE_URLS,
             errors=errors,
         )
 
@@ -126,7 +133,10 @@ class ArrConfigFlow(ConfigFlow, domain=DOMAIN):
             data_schema=probatio.Schema(
                 {probatio.Required(probatio.Secret(CONF_API_KEY)): _API_KEY}
             ),
-            description_placeholders={"name": entry.title, "url": entry.data[CONF_URL]},
+            description_placeholders={
+                "name": entry.title,
+                "url": safe_url(entry.data[CONF_URL]),
+            },
             errors=errors,
         )
 
@@ -158,7 +168,7 @@ class ArrConfigFlow(ConfigFlow, domain=DOMAIN):
                     ): bool,
                 }
             ),
-            description_placeholders={"name": entry.title},
+            description_placeholders={"name": entry.title, **EXAMPLE_URLS},
             errors=errors,
         )
 
