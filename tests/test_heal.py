@@ -286,6 +286,59 @@ async def test_dry_run_option(
     assert state_of(hass, "sensor.radarr_last_heal") == "2026-11-28T14:00:04+00:00"
 
 
+async def test_heal_now_action_follows_the_dry_run_option(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_instance: AddInstance,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """heal_now without dry_run (as the UI calls it) follows the entry's Dry
+    run option: nothing is disabled while the option says dry run."""
+    radarr = arr_simulator.instance("radarr")
+    entry = await add_instance(radarr, arr_simulator.instance("prowlarr"), dry_run=True)
+    radarr.set_indexer_fault(1, fail="Invalid API Key")
+    await next_health_check(hass, freezer)
+    await next_health_check(hass, freezer)
+    radarr.clear_requests()
+    response = await hass.services.async_call(
+        DOMAIN,
+        "heal_now",
+        {"config_entry_id": entry.entry_id},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    assert report_flag(response, "dry_run") is True
+    assert writes(radarr) == []
+
+
+async def test_dry_run_still_lets_go_of_what_the_user_took_back(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_instance: AddInstance,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Auto-heal disabled GeekNZB; the user turns it on in the app itself. A dry
+    run (or auto-heal off) still forgets it, so no later run overrides the user."""
+    radarr = arr_simulator.instance("radarr")
+    entry = await add_instance(radarr, arr_simulator.instance("prowlarr"))
+    radarr.set_indexer_fault(1, fail="Invalid API Key")
+    await heal_cycle(hass, freezer)
+    ledger = entry.runtime_data.ledger
+    assert 1 in ledger.owned
+    for flag in ("enableRss", "enableAutomaticSearch", "enableInteractiveSearch"):
+        radarr.indexers[1][flag] = True
+    await next_health_check(hass, freezer)
+    await hass.services.async_call(
+        DOMAIN,
+        "heal_now",
+        {"config_entry_id": entry.entry_id, "dry_run": True},
+        blocking=True,
+        return_response=True,
+    )
+    assert 1 not in ledger.owned
+
+
 async def test_user_takes_and_hands_back_control(
     hass: HomeAssistant,
     arr_simulator: ArrSimulator,
@@ -533,3 +586,51 @@ async def test_repair_when_not_loaded(
     result = await flow.async_step_init()
     assert result["type"] == "abort"
     assert result["reason"] == "not_loaded"
+
+
+async def test_removing_the_entry_puts_back_what_auto_heal_disabled(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_instance: AddInstance,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Removed while the app answers: GeekNZB, disabled by auto-heal, is turned
+    back on with the flags it had; nothing is left behind."""
+    radarr = arr_simulator.instance("radarr")
+    entry = await add_instance(radarr, arr_simulator.instance("prowlarr"))
+    flags = ("enableRss", "enableAutomaticSearch", "enableInteractiveSearch")
+    before = {k: radarr.indexers[1][k] for k in flags}
+    radarr.set_indexer_fault(1, fail="Invalid API Key")
+    await heal_cycle(hass, freezer)
+    assert radarr.indexers[1]["enableRss"] is False
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert {k: radarr.indexers[1][k] for k in flags} == before
+    assert [
+        i for (d, i) in issue_registry.issues if d == DOMAIN and entry.entry_id in i
+    ] == []
+
+
+async def test_removing_the_entry_while_the_app_is_down_says_what_is_left_off(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_instance: AddInstance,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Removed while the app cannot be reached: a repairs issue lists the
+    indexers auto-heal left disabled, with the flags to turn back on."""
+    radarr = arr_simulator.instance("radarr")
+    entry = await add_instance(radarr, arr_simulator.instance("prowlarr"))
+    radarr.set_indexer_fault(1, fail="Invalid API Key")
+    await heal_cycle(hass, freezer)
+    await radarr.set_down(True)
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    issue = issue_registry.async_get_issue(DOMAIN, f"left_disabled_{entry.entry_id}")
+    assert issue is not None
+    assert issue.translation_key == "left_disabled"
+    assert (issue.translation_placeholders or {})["indexers"] == (
+        "- GeekNZB: enableRss, enableAutomaticSearch, enableInteractiveSearch"
+    )

@@ -19,9 +19,10 @@ from .arr import (
     ArrClient,
     ArrConnectionError,
     ArrError,
+    ArrNotFoundError,
     safe_url,
 )
-from .const import CONF_WEBHOOK_ID, DOMAIN, HEALTH_WATCH_INTERVAL
+from .const import CONF_WEBHOOK_ID, DOMAIN, HEALTH_WATCH_INTERVAL, LOGGER
 from .control import IndexerControl
 from .coordinator import ArrConfigEntry, ArrHealthCoordinator, ArrRuntimeData
 from .heal_coordinator import ArrHealCoordinator
@@ -147,11 +148,40 @@ async def async_unload_entry(hass: HomeAssistant, entry: ArrConfigEntry) -> bool
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ArrConfigEntry) -> None:
-    """Forget what was stored for the instance, its repairs issues, and the
-    connection that pushed its health here."""
-    await async_remove_connection(hass, entry, create_client(hass, entry.data))
-    await IndexerLedger(hass, entry.entry_id).async_remove()
-    InstanceIssues(hass, entry.entry_id, entry.title).remove_all()
+    """Put back the indexers auto-heal disabled, then forget what was stored for
+    the instance, its repairs issues, and the connection that pushed its health
+    here."""
+    client = create_client(hass, entry.data)
+    ledger = IndexerLedger(hass, entry.entry_id)
+    await ledger.async_load()
+    issues = InstanceIssues(hass, entry.entry_id, entry.title)
+    left = await _async_put_back(client, ledger)
+    await async_remove_connection(hass, entry, client)
+    await ledger.async_remove()
+    issues.remove_all()
+    if left:
+        issues.left_disabled(left)
+
+
+async def _async_put_back(
+    client: ArrClient, ledger: IndexerLedger
+) -> list[tuple[str, dict[str, bool]]]:
+    """Re-enable, with their flags, the indexers auto-heal disabled; those that
+    could not be (the instance unreachable) are returned, by name."""
+    left: list[tuple[str, dict[str, bool]]] = []
+    for indexer_id, owned in ledger.owned.items():
+        try:
+            await client.set_indexer_flags(indexer_id, owned.flags)
+        except ArrNotFoundError:
+            continue
+        except ArrError as err:
+            LOGGER.warning(
+                "Could not put back %s (disabled by auto-heal): %s",
+                ledger.name_of(indexer_id),
+                err,
+            )
+            left.append((ledger.name_of(indexer_id), dict(owned.flags)))
+    return left
 
 
 async def async_remove_config_entry_device(

@@ -9,7 +9,7 @@ condition holds and deleted as soon as it no longer does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -29,6 +29,8 @@ from .store import IndexerLedger
 # Per-indexer issues are "{kind}_{entry_id}_{indexer_id}".
 NOTICE_KINDS = tuple(kind.value for kind in NoticeKind)
 ISSUE_VIP = "vip"
+# The entry was removed while its instance was unreachable (see left_disabled).
+ISSUE_LEFT_DISABLED = "left_disabled"
 # A VIP expiry is announced this many days ahead, and urgently from the second.
 VIP_NOTICE_DAYS = (14, 3)
 
@@ -198,6 +200,23 @@ class InstanceIssues:
             fixable=True,
             is_persistent=False,
             data={"entry_id": self.entry_id},
+        )
+
+    @callback
+    def left_disabled(self, indexers: Iterable[tuple[str, Mapping[str, bool]]]) -> None:
+        """The entry is removed but its instance could not be reached: these
+        indexers it had disabled stay off there, with the flags to set again."""
+        self._create(
+            self._id(ISSUE_LEFT_DISABLED),
+            ISSUE_LEFT_DISABLED,
+            {
+                "indexers": _bullets(
+                    f"{name}: {', '.join(k for k, on in flags.items() if on) or '-'}"
+                    for name, flags in indexers
+                )
+            },
+            fixable=False,
+            is_persistent=True,
         )
 
     @callback
