@@ -185,7 +185,8 @@ async def test_outage_disables_nothing(
 
     for indexer_id in failing:
         radarr.clear_indexer_fault(indexer_id)
-    await heal_cycle(hass, freezer)
+    # Gone with the next health check, not the next heal run.
+    await next_health_check(hass, freezer)
     assert issue_registry.async_get_issue(DOMAIN, f"outage_{entry.entry_id}") is None
 
 
@@ -207,8 +208,14 @@ async def test_unreachable_instance(
     issue = issue_registry.async_get_issue(DOMAIN, f"outage_{entry.entry_id}")
     assert issue is not None
     assert issue.translation_key == "unreachable"
-    await sonarr.set_down(False)
     assert writes(sonarr) == []
+    # Back: the issue goes with the next health check, auto-heal off or not.
+    await hass.services.async_call(
+        "switch", "turn_off", {ATTR_ENTITY_ID: "switch.sonarr_auto_heal"}, blocking=True
+    )
+    await sonarr.set_down(False)
+    await next_health_check(hass, freezer)
+    assert issue_registry.async_get_issue(DOMAIN, f"outage_{entry.entry_id}") is None
 
 
 async def test_synced_indexer_without_prowlarr_is_reported(
@@ -527,7 +534,9 @@ async def test_actions_when_the_instance_is_down(
     add_instance: AddInstance,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Both actions say clearly that the instance could not be reached."""
+    """Both actions and both buttons say clearly, once, that the instance could
+    not be reached; the Check button stays available, to retry, and a check
+    that succeeds makes the entities available again at once."""
     sonarr = arr_simulator.instance("sonarr")
     entry = await add_instance(sonarr)
     await sonarr.set_down(True)
@@ -536,6 +545,9 @@ async def test_actions_when_the_instance_is_down(
             DOMAIN, "test_indexers", {"config_entry_id": entry.entry_id}, blocking=True
         )
     assert err.value.translation_key == "update_failed"
+    message = str(err.value)
+    assert message.startswith("Could not check the indexers: ")
+    assert message.count("Could not check the indexers") == 1
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call(
             DOMAIN,
@@ -545,7 +557,25 @@ async def test_actions_when_the_instance_is_down(
             return_response=True,
         )
     assert err.value.translation_key == "heal_unreachable"
+    assert state_of(hass, "binary_sensor.sonarr_health") == "unavailable"
+    assert state_of(hass, "button.sonarr_check_indexers_now") != "unavailable"
+    for button, key in (
+        ("button.sonarr_check_indexers_now", "update_failed"),
+        ("button.sonarr_heal_now", "heal_unreachable"),
+    ):
+        with pytest.raises(HomeAssistantError) as err:
+            await hass.services.async_call(
+                "button", "press", {ATTR_ENTITY_ID: button}, blocking=True
+            )
+        assert err.value.translation_key == key
     await sonarr.set_down(False)
+    await hass.services.async_call(
+        "button",
+        "press",
+        {ATTR_ENTITY_ID: "button.sonarr_check_indexers_now"},
+        blocking=True,
+    )
+    assert state_of(hass, "binary_sensor.sonarr_health") != "unavailable"
 
 
 async def test_auto_heal_switch_survives_a_restart(

@@ -34,11 +34,16 @@ async def async_setup_entry(
 
 
 class ArrTestIndexersButton(ArrInstanceEntity[ArrHealthCoordinator], ButtonEntity):
-    """Test every enabled indexer now instead of at the next scheduled check."""
+    """Check the indexers now instead of at the next scheduled check."""
+
+    @property
+    def available(self) -> bool:
+        """Pressable while the instance is down too: that is when to retry."""
+        return True
 
     async def async_press(self) -> None:
-        """Run a health check."""
-        await self.coordinator.async_request_refresh()
+        """Run a health check; its failure is reported to the user."""
+        await self.coordinator.async_check_now()
 
 
 class ArrHealNowButton(ArrInstanceEntity[ArrHealCoordinator], ButtonEntity):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, override
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -621,6 +621,24 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
         self._fire_transitions(self.data.indexers, merged)
         self.data = replace(self.data, indexers=merged)
         self.async_update_listeners()
+
+    async def async_check_now(self) -> None:
+        """A health check the user asked for (button, action): a failure is
+        raised as a translated error rather than only logged."""
+        await self.async_refresh()
+        if self.last_update_success:
+            return
+        err = self.last_exception
+        if isinstance(err, ConfigEntryAuthFailed):
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key="invalid_auth"
+            ) from err
+        cause = err.__cause__ if err is not None and err.__cause__ else err
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="update_failed",
+            translation_placeholders={"error": str(cause)},
+        ) from err
 
     # -- checks pushed by the apps ----------------------------------------------
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import override
 
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
@@ -101,12 +102,19 @@ class ArrHealCoordinator(DataUpdateCoordinator[HealRun | None]):
     async def async_heal_now(self, *, dry_run: bool | None = None) -> HealRun:
         """Run the heal now (the button and the action), also with auto-heal off.
 
-        ``dry_run`` None follows the entry's Dry run option.
+        ``dry_run`` None follows the entry's Dry run option. An instance that
+        cannot be reached is the user's error: nothing was healed.
         """
         run = await self._async_heal(
             dry_run=self.dry_run_option if dry_run is None else dry_run
         )
         self.async_set_updated_data(run)
+        if not run.plan.reachable:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="heal_unreachable",
+                translation_placeholders={"instance": self.config_entry.title},
+            )
         return run
 
     async def _async_heal(self, *, dry_run: bool) -> HealRun:

@@ -14,7 +14,7 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 
 from .const import CONF_DRY_RUN, DOMAIN
@@ -54,15 +54,7 @@ def _get_entry(call: ServiceCall) -> ArrConfigEntry:
 
 
 async def _test_indexers(call: ServiceCall) -> None:
-    entry = _get_entry(call)
-    health = entry.runtime_data.health
-    await health.async_refresh()
-    if not health.last_update_success:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="update_failed",
-            translation_placeholders={"error": str(health.last_exception)},
-        )
+    await _get_entry(call).runtime_data.health.async_check_now()
 
 
 async def _heal_now(call: ServiceCall) -> ServiceResponse:
@@ -70,12 +62,6 @@ async def _heal_now(call: ServiceCall) -> ServiceResponse:
     run = await entry.runtime_data.heal.async_heal_now(
         dry_run=call.data.get(CONF_DRY_RUN)
     )
-    if not run.plan.reachable:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="heal_unreachable",
-            translation_placeholders={"instance": entry.title},
-        )
     return heal_report(run)
 
 
