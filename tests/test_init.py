@@ -126,3 +126,30 @@ async def test_device_removal_only_for_gone_indexers(
     )
     stale = MagicMock(identifiers={(DOMAIN, f"{entry_id}_indexer_99")})
     assert await async_remove_config_entry_device(hass, init_integration, stale)
+
+
+async def test_device_removal_while_the_entry_is_not_loaded(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """Unloaded (e.g. the app is down at start-up): an indexer's device may be
+    deleted without an error, the instance's may not."""
+    from custom_components.ai_arr_control import async_remove_config_entry_device
+
+    entry_id = init_integration.entry_id
+    await hass.config_entries.async_unload(entry_id)
+    instance = device_registry.async_get_device_by_identifier(
+        (DOMAIN, entry_id), entry_id
+    )
+    assert instance is not None
+    assert not await async_remove_config_entry_device(hass, init_integration, instance)
+    indexer = device_registry.async_get_child_device_by_identifier(
+        (DOMAIN, f"{entry_id}_indexer_3"), entry_id
+    )
+    assert indexer is not None
+    assert await async_remove_config_entry_device(
+        hass,
+        init_integration,
+        indexer,  # type: ignore[arg-type]
+    )

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from homeassistant.components import webhook
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
@@ -187,9 +188,15 @@ async def _async_put_back(
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: ArrConfigEntry, device: dr.DeviceEntry
 ) -> bool:
-    """Let the user delete the device of an indexer that no longer exists."""
+    """Let the user delete the device of an indexer that no longer exists.
+
+    While the entry is not loaded nobody knows which still exist: an indexer's
+    device may go (it comes back at the first check if the indexer does).
+    """
+    if (DOMAIN, entry.entry_id) in device.identifiers:
+        return False
+    if entry.state is not ConfigEntryState.LOADED:
+        return True
     health = entry.runtime_data.health.data
     current = {(DOMAIN, f"{entry.entry_id}_indexer_{i}") for i in health.indexers}
-    return (DOMAIN, entry.entry_id) not in device.identifiers and not (
-        device.identifiers & current
-    )
+    return not device.identifiers & current
