@@ -20,6 +20,18 @@ from .entity import ArrIndexerEntity, ArrInstanceEntity, async_add_indexer_entit
 
 PARALLEL_UPDATES = 0
 
+# Attributes quote the apps' texts: at most this long, and at most this many
+# health messages (a state's attributes are written to the recorder's database).
+MAX_TEXT = 255
+MAX_MESSAGES = 10
+
+
+def capped(text: str | None) -> str | None:
+    """A text of the app, cut to ``MAX_TEXT`` characters."""
+    if text is None or len(text) <= MAX_TEXT:
+        return text
+    return text[: MAX_TEXT - 1] + "…"
+
 
 @dataclass(frozen=True, kw_only=True)
 class ArrIndexerBinarySensorDescription(BinarySensorEntityDescription):
@@ -47,8 +59,8 @@ INDEXER_SENSORS = (
         # Only what changes when the verdict changes: no timestamps, no timings.
         attributes_fn=lambda health: {
             "cause": health.cause.value if health.cause else None,
-            "failure_message": health.message,
-            "warning": health.warning,
+            "failure_message": capped(health.message),
+            "warning": capped(health.warning),
         },
     ),
 )
@@ -62,7 +74,7 @@ INSTANCE_SENSORS = (
             check.type in ("warning", "error") for check in health.checks
         ),
         attributes_fn=lambda health: {
-            "messages": [check.message for check in health.checks]
+            "messages": [capped(c.message) for c in health.checks[:MAX_MESSAGES]]
         },
     ),
 )
@@ -95,6 +107,8 @@ class ArrInstanceBinarySensor(
     """A binary sensor about the whole instance."""
 
     entity_description: ArrInstanceBinarySensorDescription
+    # The apps' messages name indexers and times: live, not in the history.
+    _unrecorded_attributes = frozenset({"messages"})
 
     @property
     def is_on(self) -> bool:
@@ -111,6 +125,9 @@ class ArrIndexerBinarySensor(ArrIndexerEntity, BinarySensorEntity):
     """A binary sensor about one indexer."""
 
     entity_description: ArrIndexerBinarySensorDescription
+    # The app's text often carries a time or a URL: live, not in the history
+    # (the cause is recorded).
+    _unrecorded_attributes = frozenset({"failure_message", "warning"})
 
     @property
     def is_on(self) -> bool | None:
