@@ -11,7 +11,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from arr_simulator import ArrSimulator
 from homeassistant.components.recorder import Recorder, get_instance, history
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
 from homeassistant.util import dt as dt_util
 
 from .common import setup_entries
@@ -51,5 +51,6 @@ async def test_long_texts_are_capped_and_kept_out_of_the_history(
         history.get_significant_states, hass, start, None, [entity_id]
     )
     (row,) = recorded[entity_id]
+    assert isinstance(row, State)
     assert "failure_message" not in row.attributes
     assert row.attributes["cause"] == "unknown"
