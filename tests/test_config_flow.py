@@ -33,6 +33,8 @@ ENTRY_DATA = {
     CONF_API_KEY: API_KEY,
     CONF_VERIFY_SSL: True,
     "app": "Radarr",
+    # Where the app was found (tried first at each start).
+    "api_version": "v3",
 }
 
 

@@ -10,7 +10,7 @@ from arr_simulator import ArrSimulator, SimulatedInstance
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 
-from .common import entry_for, next_health_check, state_of
+from .common import entry_for, next_health_check, setup_entries, state_of
 
 pytestmark = [
     pytest.mark.usefixtures("socket_enabled"),
@@ -106,3 +106,20 @@ async def test_prowlarr_back_off_is_shown(
     # Disabled in Prowlarr: not tested, switch off.
     assert state_of(hass, "switch.prowlarr_oldtracker_enabled") == STATE_OFF
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_start_goes_straight_to_the_api_found_before(
+    hass: HomeAssistant, arr_simulator: ArrSimulator
+) -> None:
+    """The first start probes /api/v3 before Prowlarr's /api/v1 (a 404 in
+    Prowlarr's log); the entry keeps where the app was found, so the next
+    start asks there first and leaves no 404 behind."""
+    prowlarr = arr_simulator.instance("prowlarr")
+    (entry,) = await setup_entries(hass, (prowlarr,))
+    assert entry.data["api_version"] == "v1"
+    assert any(r.path.startswith("/api/v3/") for r in prowlarr.requests)
+    prowlarr.clear_requests()
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert prowlarr.requests
+    assert not any(r.path.startswith("/api/v3/") for r in prowlarr.requests)

@@ -12,7 +12,10 @@ from custom_components.ai_arr_control.arr import (
     ArrAuthenticationError,
     ArrConnectionError,
     ArrError,
+    ArrOtherAppError,
     ArrResponseError,
+    ArrUnsupportedVersionError,
+    SystemStatus,
 )
 from custom_components.ai_arr_control.const import DOMAIN
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
@@ -70,6 +73,47 @@ async def test_not_ready(
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ArrUnsupportedVersionError(
+            "Radarr 2.0 is too old: version 3.0 or newer is needed"
+        ),
+        ArrOtherAppError("Mylar is not a supported Arr app"),
+    ],
+)
+async def test_unsupported_at_start_is_not_retried(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_arr_client: MagicMock,
+    error: ArrError,
+) -> None:
+    """An app too old, or not one this integration supports, is an error the
+    user must fix: not retried every few minutes for ever."""
+    mock_arr_client.system_status.side_effect = error
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
+    assert mock_config_entry.reason is not None
+    assert str(error) in mock_config_entry.reason
+
+
+async def test_another_app_at_the_url_is_not_retried(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, mock_arr_client: MagicMock
+) -> None:
+    """The entry's Radarr now answers as Sonarr (the URL points elsewhere)."""
+    mock_arr_client.system_status.return_value = SystemStatus(
+        app=ArrApp.SONARR, version="4.0.19", api_version="v3"
+    )
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
+    assert mock_config_entry.reason is not None
+    assert "now answers as Sonarr, not Radarr" in mock_config_entry.reason
 
 
 async def test_auth_failed_at_start(

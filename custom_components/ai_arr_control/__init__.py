@@ -9,7 +9,11 @@ from homeassistant.components import webhook
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    ConfigEntryError,
+    ConfigEntryNotReady,
+)
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_time_interval
@@ -21,9 +25,18 @@ from .arr import (
     ArrConnectionError,
     ArrError,
     ArrNotFoundError,
+    ArrOtherAppError,
+    ArrUnsupportedVersionError,
     safe_url,
 )
-from .const import CONF_WEBHOOK_ID, DOMAIN, HEALTH_WATCH_INTERVAL, LOGGER
+from .const import (
+    CONF_API_VERSION,
+    CONF_APP,
+    CONF_WEBHOOK_ID,
+    DOMAIN,
+    HEALTH_WATCH_INTERVAL,
+    LOGGER,
+)
 from .control import IndexerControl
 from .coordinator import ArrConfigEntry, ArrHealthCoordinator, ArrRuntimeData
 from .heal_coordinator import ArrHealCoordinator
@@ -55,6 +68,7 @@ def create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> ArrClient:
     return ArrClient(
         data[CONF_URL],
         data[CONF_API_KEY],
+        api_version=data.get(CONF_API_VERSION),
         session=async_get_clientsession(
             hass, verify_ssl=data.get(CONF_VERIFY_SSL, True)
         ),
@@ -76,17 +90,37 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArrConfigEntry) -> bool:
             translation_key="cannot_connect",
             translation_placeholders={"error": str(err)},
         ) from err
+    except (ArrUnsupportedVersionError, ArrOtherAppError) as err:
+        # Retrying cannot help: the app must be upgraded, or the URL changed.
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="unsupported",
+            translation_placeholders={"error": str(err)},
+        ) from err
     except ArrError as err:
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
             translation_key="unexpected_response",
             translation_placeholders={"error": str(err)},
         ) from err
-
-    if CONF_WEBHOOK_ID not in entry.data:
-        hass.config_entries.async_update_entry(
-            entry, data={**entry.data, CONF_WEBHOOK_ID: webhook.async_generate_id()}
+    if entry.data.get(CONF_APP, status.app.value) != status.app.value:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="wrong_app",
+            translation_placeholders={
+                "instance": entry.title,
+                "expected": str(entry.data[CONF_APP]),
+                "found": status.app.value,
+            },
         )
+
+    updates: dict[str, Any] = {}
+    if CONF_WEBHOOK_ID not in entry.data:
+        updates[CONF_WEBHOOK_ID] = webhook.async_generate_id()
+    if entry.data.get(CONF_API_VERSION) != status.api_version:
+        updates[CONF_API_VERSION] = status.api_version
+    if updates:
+        hass.config_entries.async_update_entry(entry, data={**entry.data, **updates})
     ledger = IndexerLedger(hass, entry.entry_id)
     await ledger.async_load()
     # The instance's device exists before the indexers' child devices point at it.

@@ -36,6 +36,7 @@ from .arr import (
     safe_url,
 )
 from .const import (
+    CONF_API_VERSION,
     CONF_APP,
     CONF_DRY_RUN,
     CONF_FAILURES_TO_DISABLE,
@@ -200,6 +201,7 @@ class ArrConfigFlow(ConfigFlow, domain=DOMAIN):
         # Keep the URL the app answers on, with a urlBase learnt from a redirect.
         data[CONF_URL] = client.url
         data[CONF_APP] = status.app.value
+        data[CONF_API_VERSION] = status.api_version
         return {}, status, data
 
 

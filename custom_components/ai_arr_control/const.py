@@ -9,6 +9,8 @@ from typing import Final
 DOMAIN: Final = "ai_arr_control"
 # The entry data key of the app the config flow detected.
 CONF_APP: Final = "app"
+# The API version the app was found at (tried first at the next start).
+CONF_API_VERSION: Final = "api_version"
 LOGGER = logging.getLogger(__package__)
 
 # Options, in minutes.

@@ -35,6 +35,7 @@ from .exceptions import (
     ArrError,
     ArrNotArrAppError,
     ArrNotFoundError,
+    ArrOtherAppError,
     ArrRedirectError,
     ArrResponseError,
     ArrTimeoutError,
@@ -116,8 +117,12 @@ class ArrClient:
         request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
         test_timeout: float = DEFAULT_TEST_TIMEOUT,
         test_all_timeout: float = DEFAULT_TEST_ALL_TIMEOUT,
+        api_version: str | None = None,
     ) -> None:
-        """Set up the client; nothing is sent until the first call."""
+        """Set up the client; nothing is sent until the first call.
+
+        ``api_version``: where the app was found before, tried first.
+        """
         self._base = URL(normalize_url(url))
         self._api_key = api_key
         self._session = session
@@ -127,6 +132,7 @@ class ArrClient:
         self._profile: AppProfile | None = None
         self._status: SystemStatus | None = None
         self._bulk_supported: bool | None = None
+        self._api_version_hint = api_version if api_version in API_VERSIONS else None
 
     def __repr__(self) -> str:
         """Describe the client without its API key."""
@@ -157,9 +163,17 @@ class ArrClient:
     async def system_status(self) -> SystemStatus:
         """Read ``system/status`` and detect the app and its API version.
 
-        Probes ``/api/v3`` and then ``/api/v1`` until detection succeeded once.
+        Probes ``/api/v3``, ``/api/v1`` and ``/api/v5`` until detection succeeded
+        once, starting with the version the app was found at before (so a
+        Prowlarr is not asked for ``/api/v3`` at every start).
         """
-        versions = (self._profile.api_version,) if self._profile else API_VERSIONS
+        if self._profile:
+            versions: tuple[str, ...] = (self._profile.api_version,)
+        elif self._api_version_hint:
+            hint = self._api_version_hint
+            versions = (hint, *(v for v in API_VERSIONS if v != hint))
+        else:
+            versions = API_VERSIONS
         last_error: ArrResponseError | None = None
         for api_version in versions:
             try:
@@ -193,7 +207,7 @@ class ArrClient:
                 (a for a in ArrApp if a.value.lower() == str(app_name).lower()), None
             )
             if app is None:
-                raise ArrNotArrAppError(f"{app_name} is not a supported Arr app")
+                raise ArrOtherAppError(f"{app_name} is not a supported Arr app")
         else:
             app = await self._identify_legacy(api_version)
         profile = profile_for(app, api_version)

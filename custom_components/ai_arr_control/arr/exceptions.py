@@ -68,5 +68,9 @@ class ArrNotArrAppError(ArrUnsupportedError):
     """The server does not look like an Arr app at all (or an unknown one)."""
 
 
+class ArrOtherAppError(ArrNotArrAppError):
+    """The server is an app of the Servarr family this client does not support."""
+
+
 class ArrUnsupportedVersionError(ArrUnsupportedError):
     """The Arr app is known but its version is too old for this client."""
