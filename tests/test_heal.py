@@ -664,3 +664,27 @@ async def test_removing_the_entry_while_the_app_is_down_says_what_is_left_off(
     assert (issue.translation_placeholders or {})["indexers"] == (
         "- GeekNZB: enableRss, enableAutomaticSearch, enableInteractiveSearch"
     )
+
+
+async def test_switching_on_clears_it_from_the_auto_disabled_issue(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_instance: AddInstance,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Auto-heal disabled GeekNZB; the user turns it on with its switch: the
+    repairs issue listing it goes at once, not at the next heal run."""
+    radarr = arr_simulator.instance("radarr")
+    entry = await add_instance(radarr, arr_simulator.instance("prowlarr"))
+    radarr.set_indexer_fault(1, fail="Invalid API Key")
+    await heal_cycle(hass, freezer)
+    issue_id = f"auto_disabled_{entry.entry_id}"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    await hass.services.async_call(
+        SWITCH_DOMAIN,
+        SERVICE_TURN_ON,
+        {ATTR_ENTITY_ID: "switch.radarr_geeknzb_enabled"},
+        blocking=True,
+    )
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None

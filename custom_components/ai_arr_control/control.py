@@ -193,3 +193,5 @@ class IndexerControl:
             self.ledger.forget(indexer_id)
             # Auto-heal counts its failures afresh from here.
             self.health.reset_failures(indexer_id)
+        # The repairs issue listing what auto-heal disabled follows at once.
+        self.health.async_update_listeners()
