@@ -26,7 +26,7 @@ from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 
 from .common import next_health_check, setup_entries, state_of, writes
 
@@ -515,9 +515,16 @@ async def test_events_and_logbook(
     async_describe_events(
         hass, lambda domain, event, fn: described.__setitem__(event, fn)
     )
-    assert events[0].data["cause"] == "auth"
+    data = events[0].data
+    assert (data["cause"], data["code"]) == ("auth", "failing")
+    # On the indexer's device page (the logbook filters events by device_id).
+    device = dr.async_get(hass).async_get(data["device_id"])
+    assert device is not None
+    assert device.name == "TipsySlug"
     assert described[EVENT_INDEXER_FAILED](events[0]) == {
         "name": "Sonarr",
+        "icon": "mdi:alert-circle-outline",
+        "entity_id": "binary_sensor.sonarr_tipsyslug_status",
         "message": "indexer TipsySlug started failing (auth): Invalid API Key",
     }
     assert set(described) == {

@@ -81,11 +81,19 @@ class IndexerControl:
                 self.ledger.release(indexer_id)
                 raise
         fire_indexer_event(
-            self.hass, self.entry, EVENT_INDEXER_DISABLED, current, reason, cause=cause
+            self.hass,
+            self.entry,
+            EVENT_INDEXER_DISABLED,
+            current,
+            reason,
+            code="kept_failing",
+            cause=cause,
         )
         return True
 
-    async def async_restore(self, indexer_id: int, *, reason: str) -> bool:
+    async def async_restore(
+        self, indexer_id: int, *, reason: str, code: str = "passed"
+    ) -> bool:
         """Put back an indexer auto-heal disabled, with exactly the flags it had.
 
         Returns False when auto-heal no longer owns it (deleted, or the user
@@ -117,6 +125,7 @@ class IndexerControl:
             EVENT_INDEXER_ENABLED,
             updated,
             reason,
+            code=code,
             cause=owned.cause,
         )
         return True

@@ -100,16 +100,27 @@ def fire_indexer_event(
     indexer: Indexer,
     reason: str | None,
     *,
+    code: str,
     cause: Cause | None = None,
 ) -> None:
-    """Fire one of the integration's indexer events, for automations and the logbook."""
+    """Fire one of the integration's indexer events, for automations and the
+    logbook (which shows it on the indexer's device page, by ``device_id``).
+
+    ``reason`` is for people (often the app's own text); ``code`` and ``cause``
+    are for automations.
+    """
+    device = dr.async_get(hass).async_get_child_device_by_identifier(
+        indexer_identifier(entry.entry_id, indexer.id), entry.entry_id
+    )
     hass.bus.async_fire(
         event,
         {
             "config_entry_id": entry.entry_id,
+            "device_id": device.id if device else None,
             "instance": entry.title,
             "indexer_id": indexer.id,
             "indexer": indexer.name,
+            "code": code,
             "reason": reason,
             "cause": cause.value if cause is not None else None,
         },
@@ -821,9 +832,9 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
             if previous is None or previous.passed is None or health.passed is None:
                 continue
             if previous.passed and not health.passed:
-                event = EVENT_INDEXER_FAILED
+                event, code = EVENT_INDEXER_FAILED, "failing"
             elif not previous.passed and health.passed:
-                event = EVENT_INDEXER_RECOVERED
+                event, code = EVENT_INDEXER_RECOVERED, "passing"
             else:
                 continue
             fire_indexer_event(
@@ -832,5 +843,6 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
                 event,
                 health.indexer,
                 health.message,
+                code=code,
                 cause=health.cause,
             )

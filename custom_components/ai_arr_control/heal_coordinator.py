@@ -268,7 +268,7 @@ class ArrHealCoordinator(DataUpdateCoordinator[HealRun | None]):
         async with self._lock:
             for indexer_id in list(self.ledger.owned):
                 await self.control.async_restore(
-                    indexer_id, reason="re-enabled by the user"
+                    indexer_id, reason="re-enabled by the user", code="user"
                 )
             self.issues.update_auto_disabled(self.ledger)
 
