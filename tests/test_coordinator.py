@@ -140,7 +140,7 @@ async def test_instance_lost_during_tests(
     assert state_of(hass, GEEK) == STATE_UNAVAILABLE
 
 
-@pytest.mark.usefixtures("init_integration")
+@pytest.mark.usefixtures("entity_registry_enabled_by_default", "init_integration")
 async def test_timeout_and_odd_answers_count_against_the_indexer(
     hass: HomeAssistant, mock_arr_client: MagicMock, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -174,7 +174,9 @@ async def test_only_enabled_indexers_are_tested(
         call.args[0].id for call in mock_arr_client.test_indexer.call_args_list
     )
     assert tested == [3, 7]
-    assert state_of(hass, "binary_sensor.radarr_retirednzb_status") == "unknown"
+    # Turned off by the user: not a problem, and its State says why.
+    assert state_of(hass, "binary_sensor.radarr_retirednzb_status") == "off"
+    assert state_of(hass, "sensor.radarr_retirednzb_state") == "user_disabled"
 
 
 @pytest.mark.usefixtures("init_integration")

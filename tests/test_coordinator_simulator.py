@@ -52,7 +52,8 @@ async def test_radarr_cycles(
     assert flaky is not None
     assert flaky.state == STATE_ON
     assert "429" in flaky.attributes["failure_message"]
-    assert state_of(hass, "binary_sensor.radarr_retirednzb_status") == "unknown"
+    assert state_of(hass, "binary_sensor.radarr_retirednzb_status") == STATE_OFF
+    assert state_of(hass, "sensor.radarr_retirednzb_state") == "user_disabled"
     assert state_of(hass, "sensor.radarr_indexers") == str(len(radarr.indexers))
 
     radarr.set_indexer_fault(1, fail="Invalid API Key")
@@ -90,6 +91,7 @@ async def test_radarr_cycles(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_prowlarr_back_off_is_shown(
     hass: HomeAssistant, arr_simulator: ArrSimulator
 ) -> None:

@@ -86,6 +86,7 @@ async def test_real_traffic_stands_in_for_a_test(
     assert 1 in asked_to_test(prowlarr)
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_query_reserve_and_queries_left(
     hass: HomeAssistant, arr_simulator: ArrSimulator, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -219,6 +220,7 @@ async def test_indexer_passing_with_a_warning_is_not_tested_every_check(
     assert asked_to_test(radarr).count(4) == 1
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_copy_blocked_by_prowlarrs_query_limit_is_not_tested(
     hass: HomeAssistant, arr_simulator: ArrSimulator, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -277,6 +277,7 @@ async def test_dry_run_action_sends_nothing(
     assert radarr.indexers[1]["enableRss"] is True
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_dry_run_option(
     hass: HomeAssistant,
     arr_simulator: ArrSimulator,
@@ -695,3 +696,47 @@ async def test_switching_on_clears_it_from_the_auto_disabled_issue(
         blocking=True,
     )
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_state_status_and_counts_agree(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_instance: AddInstance,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """One rule for every indexer: GeekNZB auto-disabled, TipsySlug rate
+    limited, RetiredNZB turned off by the user. The Status sensors that are on
+    are what Failing indexers counts; Disabled indexers counts both kinds off."""
+    radarr = arr_simulator.instance("radarr")
+    await add_instance(radarr, arr_simulator.instance("prowlarr"))
+    radarr.set_indexer_fault(1, fail="Invalid API Key")
+    await heal_cycle(hass, freezer)
+    radarr.set_indexer_fault(2, kind="quota")
+    await next_health_check(hass, freezer)
+    expected = {
+        "geeknzb": ("auto_disabled", "on"),
+        "tipsyslug": ("rate_limited", "on"),
+        "retirednzb": ("user_disabled", "off"),
+        "nzbseeker": ("passing", "off"),
+    }
+    for name, (state, status) in expected.items():
+        assert (
+            state_of(hass, f"sensor.radarr_{name}_state"),
+            state_of(hass, f"binary_sensor.radarr_{name}_status"),
+        ) == (state, status), name
+    problems = [
+        s.entity_id
+        for s in hass.states.async_all("binary_sensor")
+        if s.entity_id.startswith("binary_sensor.radarr_")
+        and s.entity_id.endswith("_status")
+        and s.state == "on"
+    ]
+    assert state_of(hass, "sensor.radarr_failing_indexers") == str(len(problems))
+    disabled = [
+        s
+        for s in hass.states.async_all("sensor")
+        if s.entity_id.startswith("sensor.radarr_")
+        and s.entity_id.endswith("_state")
+        and s.state in ("auto_disabled", "user_disabled")
+    ]
+    assert state_of(hass, "sensor.radarr_disabled_indexers") == str(len(disabled))

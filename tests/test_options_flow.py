@@ -70,3 +70,37 @@ async def test_options(
     health = init_integration.runtime_data.health
     assert health.update_interval is not None
     assert health.update_interval.total_seconds() == 600
+
+
+async def test_interval_out_of_range_is_explained(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """2 minutes between checks is refused with a translated reason naming the
+    minimum, and nothing is saved; the form keeps what was typed."""
+    before = dict(init_integration.options)
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    user_input = {
+        CONF_HEALTH_INTERVAL: 2.0,
+        CONF_HEAL_INTERVAL: 10.0,
+        CONF_FAILURES_TO_DISABLE: 2.0,
+        CONF_OUTAGE_PERCENT: 50.0,
+        CONF_QUERY_RESERVE: 10.0,
+        CONF_DRY_RUN: False,
+        CONF_PUSH: False,
+    }
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], user_input
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {
+        CONF_HEALTH_INTERVAL: "health_check_interval_range",
+        CONF_HEAL_INTERVAL: "heal_interval_range",
+    }
+    placeholders = result["description_placeholders"] or {}
+    assert (placeholders["min_health"], placeholders["min_heal"]) == ("5", "15")
+    schema = result["data_schema"]
+    assert schema is not None
+    defaults = {str(key): key.default() for key in schema.schema}
+    assert defaults[CONF_HEALTH_INTERVAL] == 2.0
+    assert defaults[CONF_PUSH] is False
+    assert dict(init_integration.options) == before

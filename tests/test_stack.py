@@ -506,3 +506,24 @@ async def test_copies_follow_a_prowlarr_switch_within_seconds(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert state_of(hass, copy) == "off"
     assert not [r for r in radarr.requests if r.path.endswith("/indexer/test")]
+
+
+async def test_copy_of_an_auto_disabled_indexer_says_so(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_stack: AddStack,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Auto-heal disables FlakyTracker in Prowlarr; Full Sync turns Radarr's
+    copy off. The copy's State says auto-heal did it (not the user), and its
+    Status stays on: it does not work."""
+    await add_stack("prowlarr", "radarr", keep_faults=True)
+    await checks(hass, freezer, 4)
+    freezer.tick(timedelta(seconds=3))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert state_of(hass, "sensor.prowlarr_flakytracker_state") == "auto_disabled"
+    assert state_of(hass, "sensor.radarr_flakytracker_prowlarr_state") == (
+        "auto_disabled"
+    )
+    assert state_of(hass, "binary_sensor.radarr_flakytracker_prowlarr_status") == "on"

@@ -15,7 +15,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import ArrConfigEntry, ArrHealthCoordinator
-from .data import IndexerHealth, InstanceHealth
+from .data import PROBLEM_STATES, IndexerHealth, IndexerState, InstanceHealth
 from .entity import ArrIndexerEntity, ArrInstanceEntity, async_add_indexer_entities
 
 PARALLEL_UPDATES = 0
@@ -37,7 +37,7 @@ def capped(text: str | None) -> str | None:
 class ArrIndexerBinarySensorDescription(BinarySensorEntityDescription):
     """An indexer binary sensor: its state and stable attributes."""
 
-    is_on_fn: Callable[[IndexerHealth], bool | None]
+    is_on_fn: Callable[[IndexerState], bool | None]
     attributes_fn: Callable[[IndexerHealth], Mapping[str, Any]]
 
 
@@ -54,8 +54,12 @@ INDEXER_SENSORS = (
         key="status",
         translation_key="indexer_status",
         device_class=BinarySensorDeviceClass.PROBLEM,
-        # On when its last test failed; unknown until it has been tested.
-        is_on_fn=lambda health: health.failing,
+        # On when the indexer does not work as configured: failing, rate
+        # limited, or disabled by auto-heal (see PROBLEM_STATES); off when it
+        # passes or the user turned it off; unknown until it has been tested.
+        is_on_fn=lambda state: (
+            None if state is IndexerState.UNTESTED else state in PROBLEM_STATES
+        ),
         # Only what changes when the verdict changes: no timestamps, no timings.
         attributes_fn=lambda health: {
             "cause": health.cause.value if health.cause else None,
@@ -132,7 +136,9 @@ class ArrIndexerBinarySensor(ArrIndexerEntity, BinarySensorEntity):
     @property
     def is_on(self) -> bool | None:
         """Whether the indexer has the problem."""
-        return self.entity_description.is_on_fn(self.indexer_health)
+        return self.entity_description.is_on_fn(
+            self.coordinator.indexer_state(self.indexer_id)
+        )
 
     @property
     def extra_state_attributes(self) -> Mapping[str, Any]:

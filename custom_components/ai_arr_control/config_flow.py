@@ -212,14 +212,19 @@ class ArrOptionsFlow(OptionsFlowWithReload):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Show and save the intervals, in minutes."""
+        errors: dict[str, str] = {}
         if user_input is not None:
-            return self.async_create_entry(
-                data={
-                    key: value if isinstance(value, bool) else int(value)
-                    for key, value in user_input.items()
-                }
-            )
-        options = self.config_entry.options
+            for key, (minimum, maximum) in INTERVAL_RANGES.items():
+                if not minimum <= user_input[key] <= maximum:
+                    errors[key] = f"{key}_range"
+            if not errors:
+                return self.async_create_entry(
+                    data={
+                        key: value if isinstance(value, bool) else int(value)
+                        for key, value in user_input.items()
+                    }
+                )
+        options = {**self.config_entry.options, **(user_input or {})}
         return self.async_show_form(
             step_id="init",
             data_schema=probatio.Schema(
@@ -229,11 +234,11 @@ class ArrOptionsFlow(OptionsFlowWithReload):
                         default=options.get(
                             CONF_HEALTH_INTERVAL, DEFAULT_HEALTH_INTERVAL
                         ),
-                    ): _minutes(MIN_HEALTH_INTERVAL, MAX_HEALTH_INTERVAL),
+                    ): _MINUTES,
                     probatio.Required(
                         CONF_HEAL_INTERVAL,
                         default=options.get(CONF_HEAL_INTERVAL, DEFAULT_HEAL_INTERVAL),
-                    ): _minutes(MIN_HEAL_INTERVAL, MAX_HEAL_INTERVAL),
+                    ): _MINUTES,
                     probatio.Required(
                         CONF_FAILURES_TO_DISABLE,
                         default=options.get(
@@ -275,24 +280,33 @@ class ArrOptionsFlow(OptionsFlowWithReload):
                     ): bool,
                     probatio.Required(
                         CONF_PUSH,
-                        default=push_enabled(
-                            self.hass,
-                            self.config_entry,
-                            self.config_entry.data[CONF_URL],
+                        default=(user_input or {}).get(
+                            CONF_PUSH,
+                            push_enabled(
+                                self.hass,
+                                self.config_entry,
+                                self.config_entry.data[CONF_URL],
+                            ),
                         ),
                     ): bool,
                 }
             ),
+            description_placeholders={
+                "min_health": str(MIN_HEALTH_INTERVAL),
+                "max_health": str(MAX_HEALTH_INTERVAL),
+                "min_heal": str(MIN_HEAL_INTERVAL),
+                "max_heal": str(MAX_HEAL_INTERVAL),
+            },
+            errors=errors,
         )
 
 
-def _minutes(minimum: int, maximum: int) -> NumberSelector:
-    return NumberSelector(
-        NumberSelectorConfig(
-            min=minimum,
-            max=maximum,
-            step=1,
-            mode=NumberSelectorMode.BOX,
-            unit_of_measurement="min",
-        )
-    )
+# Minutes; the range is checked in the step, so a value out of it gets a
+# translated message rather than the schema's "Value 2.0 is too small".
+_MINUTES = NumberSelector(
+    NumberSelectorConfig(step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="min")
+)
+INTERVAL_RANGES = {
+    CONF_HEALTH_INTERVAL: (MIN_HEALTH_INTERVAL, MAX_HEALTH_INTERVAL),
+    CONF_HEAL_INTERVAL: (MIN_HEAL_INTERVAL, MAX_HEAL_INTERVAL),
+}

@@ -57,7 +57,13 @@ from .const import (
     STATS_WINDOW,
     TEST_CONCURRENCY,
 )
-from .data import IndexerHealth, InstanceHealth, merge_indexer
+from .data import (
+    IndexerHealth,
+    IndexerState,
+    InstanceHealth,
+    indexer_state,
+    merge_indexer,
+)
 from .evidence import (
     ALL_SOURCES,
     Check,
@@ -223,6 +229,29 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
     def today(self) -> str:
         """Today's date where Home Assistant is (our tests are counted per day)."""
         return dt_util.now().date().isoformat()
+
+    def owns(self, indexer_id: int) -> bool:
+        """Whether auto-heal disabled this indexer."""
+        return indexer_id in self.config_entry.runtime_data.ledger.owned
+
+    def indexer_state(self, indexer_id: int) -> IndexerState:
+        """Where one indexer stands. A copy Full Sync turned off because
+        auto-heal disabled its Prowlarr indexer is auto-disabled too."""
+        health = self.data.indexers[indexer_id]
+        auto = self.owns(indexer_id)
+        if not auto and not health.indexer.enabled:
+            source = self.stack.source_of(self.entry_id, health.indexer)
+            auto = (
+                source is not None
+                and source.health is not None
+                and not source.health.indexer.enabled
+                and self.stack.owns(source.prowlarr_entry_id, source.indexer_id)
+            )
+        return indexer_state(health, auto_disabled=auto)
+
+    def states(self) -> list[IndexerState]:
+        """Every indexer's state."""
+        return [self.indexer_state(i) for i in self.data.indexers]
 
     def tests_today(self) -> dict[int, int]:
         """Our own tests per indexer today."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from .arr import (
     Cause,
@@ -69,6 +70,42 @@ class IndexerHealth:
         return self.paused_until is not None and self.paused_until > now
 
 
+class IndexerState(StrEnum):
+    """Where an indexer stands, in one word (the State sensor)."""
+
+    PASSING = "passing"
+    FAILING = "failing"
+    # Failing on a quota or query limit: it resets by itself.
+    RATE_LIMITED = "rate_limited"
+    AUTO_DISABLED = "auto_disabled"
+    # Off, and not by auto-heal (the user, or Prowlarr's sync of a copy).
+    USER_DISABLED = "user_disabled"
+    UNTESTED = "untested"
+
+
+# The states the problem binary sensor and the Failing indexers count call a
+# problem: the indexer does not work as configured. One the user turned off is not.
+PROBLEM_STATES = frozenset(
+    {IndexerState.FAILING, IndexerState.RATE_LIMITED, IndexerState.AUTO_DISABLED}
+)
+
+
+def indexer_state(health: IndexerHealth, *, auto_disabled: bool) -> IndexerState:
+    """An indexer's state; ``auto_disabled``: auto-heal turned it off (here, or
+    in Prowlarr for a synced copy)."""
+    if not health.indexer.enabled:
+        return (
+            IndexerState.AUTO_DISABLED if auto_disabled else IndexerState.USER_DISABLED
+        )
+    if health.passed is None:
+        return IndexerState.UNTESTED
+    if health.passed:
+        return IndexerState.PASSING
+    if health.cause is Cause.QUOTA:
+        return IndexerState.RATE_LIMITED
+    return IndexerState.FAILING
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InstanceHealth:
     """One Arr instance as of the last health check."""
@@ -79,11 +116,6 @@ class InstanceHealth:
     last_checked: datetime | None = None
     # Prowlarr only: the apps it syncs into, with their sync levels.
     applications: tuple[ProwlarrApplication, ...] = ()
-
-    @property
-    def failing(self) -> list[IndexerHealth]:
-        """Enabled indexers whose last test failed."""
-        return [i for i in self.indexers.values() if i.indexer.enabled and i.failing]
 
     @property
     def disabled(self) -> list[IndexerHealth]:

@@ -19,7 +19,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .arr import ArrApp
 from .coordinator import ArrConfigEntry, ArrHealthCoordinator
-from .data import IndexerHealth
+from .data import PROBLEM_STATES, IndexerHealth, IndexerState
 from .entity import ArrIndexerEntity, ArrInstanceEntity, async_add_indexer_entities
 from .evidence import Budget
 from .heal_coordinator import ArrHealCoordinator
@@ -55,6 +55,8 @@ INDEXER_SENSORS = (
         native_unit_of_measurement=UnitOfTime.MILLISECONDS,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
+        # Changes at every test: for those who want it (a row per check).
+        entity_registry_enabled_default=False,
         value_fn=lambda health: health.response_time,
     ),
     ArrIndexerSensorDescription(
@@ -78,6 +80,7 @@ INDEXER_SENSORS = (
         translation_key="blocked_until",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
         prowlarr_only=True,
         value_fn=lambda health: health.blocked_until,
     ),
@@ -85,6 +88,7 @@ INDEXER_SENSORS = (
         key="queries_left",
         translation_key="queries_left",
         state_class=SensorStateClass.MEASUREMENT,
+        entity_registry_enabled_default=False,
         prowlarr_only=True,
         exists_fn=lambda health: health.queries is not None,
         value_fn=lambda health: health.queries.left if health.queries else None,
@@ -94,6 +98,7 @@ INDEXER_SENSORS = (
         key="grabs_left",
         translation_key="grabs_left",
         state_class=SensorStateClass.MEASUREMENT,
+        entity_registry_enabled_default=False,
         prowlarr_only=True,
         exists_fn=lambda health: health.grabs is not None,
         value_fn=lambda health: health.grabs.left if health.grabs else None,
@@ -125,6 +130,14 @@ INDEXER_SENSORS = (
     ),
 )
 
+# Where each indexer stands, in one word.
+STATE_SENSOR = SensorEntityDescription(
+    key="state",
+    translation_key="state",
+    device_class=SensorDeviceClass.ENUM,
+    options=[state.value for state in IndexerState],
+)
+
 INSTANCE_SENSORS = (
     ArrInstanceSensorDescription(
         key="indexers",
@@ -136,7 +149,8 @@ INSTANCE_SENSORS = (
         key="failing_indexers",
         translation_key="failing_indexers",
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=lambda health: len(health.data.failing),
+        # As many as Status sensors are on (failing, rate limited, auto-disabled).
+        value_fn=lambda health: sum(1 for s in health.states() if s in PROBLEM_STATES),
     ),
     ArrInstanceSensorDescription(
         key="disabled_indexers",
@@ -149,6 +163,8 @@ INSTANCE_SENSORS = (
         translation_key="last_checked",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
+        # A logbook line and a row at every check.
+        entity_registry_enabled_default=False,
         value_fn=lambda health: health.data.last_checked,
     ),
     ArrInstanceSensorDescription(
@@ -185,6 +201,7 @@ HEAL_SENSORS = (
         translation_key="last_heal",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
         value_fn=lambda heal: heal.data.at if heal.data else None,
     ),
     ArrHealSensorDescription(
@@ -213,10 +230,13 @@ async def async_setup_entry(
         entry,
         async_add_entities,
         lambda indexer_id: (
-            ArrIndexerSensor(coordinator, description, indexer_id)
-            for description in INDEXER_SENSORS
-            if (is_prowlarr or not description.prowlarr_only)
-            and description.exists_fn(coordinator.data.indexers[indexer_id])
+            ArrIndexerStateSensor(coordinator, STATE_SENSOR, indexer_id),
+            *(
+                ArrIndexerSensor(coordinator, description, indexer_id)
+                for description in INDEXER_SENSORS
+                if (is_prowlarr or not description.prowlarr_only)
+                and description.exists_fn(coordinator.data.indexers[indexer_id])
+            ),
         ),
     )
 
@@ -250,6 +270,16 @@ class ArrIndexerSensor(ArrIndexerEntity, SensorEntity):
         if self.entity_description.attributes_fn is None:
             return None
         return self.entity_description.attributes_fn(self.indexer_health)
+
+
+class ArrIndexerStateSensor(ArrIndexerEntity, SensorEntity):
+    """Where one indexer stands: passing, failing, rate limited, disabled (by
+    auto-heal or not) or not tested yet."""
+
+    @property
+    def native_value(self) -> str:
+        """The indexer's state."""
+        return self.coordinator.indexer_state(self.indexer_id).value
 
 
 class ArrHealSensor(ArrInstanceEntity[ArrHealCoordinator], SensorEntity):

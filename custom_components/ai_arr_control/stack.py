@@ -72,6 +72,9 @@ class StackMember(Protocol):
     async def async_fresh_view(self) -> ProwlarrView | None:
         """Prowlarr: its history read on to now, as traffic and budgets."""
 
+    def owns(self, indexer_id: int) -> bool:
+        """Whether auto-heal disabled this indexer."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SourceLink:
@@ -210,6 +213,11 @@ class ArrStack:
         for indexer_id in indexer_ids:
             for copy in self.copies_of(prowlarr_entry_id, indexer_id):
                 self.request_check(copy.entry_id, [copy.indexer_id])
+
+    def owns(self, entry_id: str, indexer_id: int) -> bool:
+        """Whether auto-heal disabled an indexer of an instance."""
+        member = self._members.get(entry_id)
+        return member is not None and member.owns(indexer_id)
 
     def lock(self, entry_id: str, indexer_id: int) -> asyncio.Lock:
         """The lock that every write to one indexer of one instance holds."""
