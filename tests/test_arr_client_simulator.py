@@ -21,6 +21,10 @@ from custom_components.ai_arr_control.arr import (
     ArrUnsupportedError,
     Indexer,
 )
+from custom_components.ai_arr_control.arr.const import (
+    DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_TEST_TIMEOUT,
+)
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -33,10 +37,20 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 def client_for(
-    instance: SimulatedInstance, session: aiohttp.ClientSession, **kwargs: float
+    instance: SimulatedInstance,
+    session: aiohttp.ClientSession,
+    *,
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+    test_timeout: float = DEFAULT_TEST_TIMEOUT,
 ) -> ArrClient:
     """A client for a simulated instance, by the URL a user would type."""
-    return ArrClient(instance.url, instance.api_key, session=session, **kwargs)
+    return ArrClient(
+        instance.url,
+        instance.api_key,
+        session=session,
+        request_timeout=request_timeout,
+        test_timeout=test_timeout,
+    )
 
 
 def by_name(indexers: list[Indexer], name: str) -> Indexer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
@@ -740,3 +741,43 @@ async def test_state_status_and_counts_agree(
         and s.state in ("auto_disabled", "user_disabled")
     ]
     assert state_of(hass, "sensor.radarr_disabled_indexers") == str(len(disabled))
+
+
+async def test_heal_run_and_health_check_never_test_an_indexer_twice_at_once(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_instance: AddInstance,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Heal now pressed while a health check runs: their tests of GeekNZB never
+    overlap (each test moves the app's back-off), and an indexer deleted in the
+    app meanwhile is dropped, not an error."""
+    radarr = arr_simulator.instance("radarr")
+    entry = await add_instance(radarr, arr_simulator.instance("prowlarr"))
+    radarr.set_indexer_fault(1, fail="Invalid API Key")
+    radarr.set_indexer_fault(2, fail="Invalid API Key")
+    await next_health_check(hass, freezer)
+    running: dict[int, int] = {}
+    most = 0
+    original = radarr.run_test
+
+    async def counting(resource: dict[str, Any]) -> Any:
+        nonlocal most
+        indexer_id = int(resource.get("id") or 0)
+        running[indexer_id] = running.get(indexer_id, 0) + 1
+        most = max(most, running[indexer_id])
+        try:
+            for _ in range(5):  # let the other run start its test, if it could
+                await asyncio.sleep(0)
+            return await original(resource)
+        finally:
+            running[indexer_id] -= 1
+
+    radarr.run_test = counting  # type: ignore[method-assign]
+    health = entry.runtime_data.health
+    heal = entry.runtime_data.heal
+    check = hass.async_create_task(health.async_refresh())
+    radarr.remove_indexer(2)
+    await asyncio.gather(heal.async_heal_now(), check)
+    assert most == 1
+    assert 2 not in health.data.indexers

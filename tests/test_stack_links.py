@@ -46,6 +46,10 @@ class Member:
         """No history here."""
         return None
 
+    def owns(self, indexer_id: int) -> bool:
+        """Auto-heal disabled nothing here."""
+        return False
+
 
 def copy(indexer_id: int, prowlarr_url: str, source_id: int, name: str) -> Indexer:
     """A copy Prowlarr pushed into an app."""
