@@ -338,8 +338,23 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
             applications=applications,
         )
         self._remove_stale_devices(set(instance.indexers))
+        self._release_turned_on(merged)
         self._fire_transitions(previous, instance.indexers)
         return instance
+
+    def _release_turned_on(self, indexers: Mapping[int, IndexerHealth]) -> None:
+        """Forget what auto-heal owns but the app has on: the user turned it on
+        in the app, or our disable never reached it (Home Assistant stopped while
+        it was on its way). Not while a write to it is running."""
+        ledger = self.config_entry.runtime_data.ledger
+        for indexer_id in list(ledger.owned):
+            health = indexers.get(indexer_id)
+            if (
+                health is not None
+                and health.indexer.enabled
+                and not self.stack.lock(self.entry_id, indexer_id).locked()
+            ):
+                ledger.release(indexer_id)
 
     async def _prowlarr_view(
         self, indexers: list[Indexer], now: datetime
