@@ -302,6 +302,18 @@ def test_names_in_the_apps_health() -> None:
     assert "Tips" not in names
     assert "Geek, NZB" not in names
     assert "Other" not in names
+    one = blocked_in_health(
+        [
+            HealthCheck(
+                "IndexerLongTermStatusCheck",
+                "warning",
+                "Indexers unavailable due to failures for more than 6 hours: Solo",
+            )
+        ]
+    )
+    assert "Solo" in one
+    assert "Sol" not in one
+    assert "Geek" not in blocked_in_health([])
     everything = blocked_in_health(
         [HealthCheck("IndexerStatusCheck", "error", "All indexers are unavailable")]
     )

@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 import math
-import re
 
 from .arr import HealthCheck, HistoryRecord, Indexer
 
@@ -206,10 +205,15 @@ class BlockedNames:
         """Whether the health names this indexer."""
         if self.everything:
             return True
-        if not isinstance(name, str):
+        if not self.lists or not isinstance(name, str):
             return False
-        pattern = re.compile(rf"(?:^|, ){re.escape(name)}(?:, |$)")
-        return any(pattern.search(names) for names in self.lists)
+        return any(
+            names == name
+            or names.startswith(f"{name}, ")
+            or names.endswith(f", {name}")
+            or f", {name}, " in names
+            for names in self.lists
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -335,6 +335,8 @@ def assess(
     ``secrets``: more values to keep out of the text (the instance's API key);
     the indexer's own secret settings are always removed.
     """
+    if not isinstance(outcome, ArrError) and outcome.passed:
+        return TestVerdict(passed=True, response_time=outcome.response_time)
     hidden = secret_values(indexer.resource) | set(secrets)
     synced = indexer.prowlarr_link is not None
     if isinstance(outcome, ArrError):
@@ -346,8 +348,6 @@ def assess(
         return TestVerdict(
             passed=False, message=_clean(str(outcome), hidden), cause=cause
         )
-    if outcome.passed:
-        return TestVerdict(passed=True, response_time=outcome.response_time)
     if outcome.warning_only:
         # A warning fails the request but not the indexer (Jackett's "all"
         # endpoint): it works for RSS and searches.

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 import re
 from typing import Any
 
@@ -275,12 +276,18 @@ class Indexer:
         base_url = self.field_value("baseUrl")
         if not isinstance(base_url, str):
             return None
-        match = _PROWLARR_BASE_URL.match(base_url.strip())
-        if match is None:
-            return None
-        return ProwlarrLink(
-            match.group("prowlarr").rstrip("/"), int(match.group("indexer"))
-        )
+        return _prowlarr_link(base_url)
+
+
+@lru_cache(maxsize=4096)
+def _prowlarr_link(base_url: str) -> ProwlarrLink | None:
+    """Parse a synced copy's baseUrl (asked for several times per check)."""
+    match = _PROWLARR_BASE_URL.match(base_url.strip())
+    if match is None:
+        return None
+    return ProwlarrLink(
+        match.group("prowlarr").rstrip("/"), int(match.group("indexer"))
+    )
 
 
 @dataclass(frozen=True, slots=True)
