@@ -133,7 +133,13 @@ async def run(found: dict[str, tuple[str, str]]) -> None:
 
 
 async def _run(found: dict[str, tuple[str, str]]) -> None:
-    async with async_test_home_assistant() as hass:
+    # Its own config directory: what it stores (registries, ledgers) goes with it.
+    with tempfile.TemporaryDirectory() as config_dir:
+        await _run_in(found, config_dir)
+
+
+async def _run_in(found: dict[str, tuple[str, str]], config_dir: str) -> None:
+    async with async_test_home_assistant(config_dir=config_dir) as hass:
         hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
         entries = []
         for name, app in INSTANCES:
