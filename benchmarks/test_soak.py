@@ -922,7 +922,8 @@ MIB = 1024 * 1024
 
 @pytest.mark.usefixtures("socket_enabled")
 @pytest.mark.freeze_time(START)
-@pytest.mark.timeout(max(900, INSTANCES * INDEXERS * CHECKS // 200))
+# A bound for a run gone wrong: about 3x the time a full run takes here.
+@pytest.mark.timeout(max(900, INSTANCES * INDEXERS * CHECKS // 100))
 async def test_soak(
     hass: HomeAssistant,
     arr_simulator_factory: ArrSimulatorFactory,
