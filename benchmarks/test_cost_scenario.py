@@ -24,20 +24,15 @@ import os
 
 from freezegun.api import FrozenDateTimeFactory
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-)
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from arr_simulator import ArrSimulator
 from arr_simulator.pytest_plugin import ArrSimulatorFactory
+from benchmarks.demo_stack import set_up_demo_stack
 from custom_components.ai_arr_control.const import PUSH_DEBOUNCE
 from custom_components.ai_arr_control.evidence import Check
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
-from tests.common import entry_for
 
 START = datetime.fromisoformat("2026-11-28 00:00:00+00:00")
 STEP = timedelta(minutes=5)
@@ -45,7 +40,6 @@ HOURS = 24
 BREAK_AT = START + timedelta(hours=12, minutes=35)
 # RSS syncs: (every so many minutes, at this minute offset).
 RSS = {"sonarr": (15, 0), "radarr": (60, 45), "radarr4k": (60, 15)}
-NAMES = ("prowlarr", "radarr", "radarr4k", "sonarr")
 # (instance, indexer id, its binary sensor): broken at BREAK_AT.
 BROKEN = {
     "push": ("radarr", 1, "binary_sensor.radarr_geeknzb_status"),
@@ -101,28 +95,10 @@ async def test_cost_scenario(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Run the day and print what it cost."""
-    for component in ("webhook", "calendar"):
-        assert await async_setup_component(hass, component, {})
-    client = await hass_client_no_auth()
-    await hass.config.async_update(
-        internal_url=f"http://127.0.0.1:{client.server.port}"
-    )
     simulator = await arr_simulator_factory()
-    entries: dict[str, MockConfigEntry] = {}
-    for name in NAMES:
-        # Default options (push decided by reachability), but Sonarr without push.
-        entry = entry_for(simulator.instance(name))
-        entry.add_to_hass(hass)
-        options = dict(entry.options)
-        if name == "sonarr":
-            options["push"] = False
-        else:
-            options.pop("push")
-        hass.config_entries.async_update_entry(entry, options=options)
-        entries[name] = entry
-    for entry in entries.values():
-        if entry.state is ConfigEntryState.NOT_LOADED:
-            await hass.config_entries.async_setup(entry.entry_id)
+    entries = await set_up_demo_stack(
+        hass, simulator, hass_client_no_auth, push_off=("sonarr",)
+    )
     await settle(hass, simulator)
     for instance in simulator.instances.values():
         instance.clear_requests()

@@ -49,10 +49,7 @@ from unittest.mock import PropertyMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-)
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
@@ -62,6 +59,7 @@ from sqlalchemy.orm import aliased
 
 from arr_simulator import ArrSimulator
 from arr_simulator.pytest_plugin import ArrSimulatorFactory
+from benchmarks.demo_stack import NAMES, set_up_demo_stack
 from custom_components.ai_arr_control.const import DOMAIN
 from homeassistant.components.logbook.helpers import is_sensor_continuous
 from homeassistant.components.recorder import Recorder, get_instance
@@ -77,11 +75,8 @@ from homeassistant.components.recorder.db_schema import (
     StatisticsShortTerm,
 )
 from homeassistant.components.recorder.util import session_scope
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from homeassistant.setup import async_setup_component
-from tests.common import entry_for
 
 START = datetime.fromisoformat("2026-11-28 00:00:00+00:00")
 DAYS = 3
@@ -90,7 +85,6 @@ CHECK_MINUTES = 30
 # Checks and pushes are due a moment after a step: the health checks' jitter (up
 # to a second) and the push debounce (2 s).
 AFTER = timedelta(seconds=5)
-NAMES = ("prowlarr", "radarr", "radarr4k", "sonarr")
 # (instance, indexer id): one indexer per instance that passes every check.
 STABLE = (("prowlarr", 1), ("radarr", 2), ("radarr4k", 2), ("sonarr", 2))
 # Radarr's GeekNZB: fails at every other check.
@@ -340,25 +334,8 @@ async def test_recorder_growth(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Run three days and print what the recorder wrote."""
-    for component in ("webhook", "calendar"):
-        assert await async_setup_component(hass, component, {})
-    client = await hass_client_no_auth()
-    await hass.config.async_update(
-        internal_url=f"http://127.0.0.1:{client.server.port}"
-    )
     simulator = await arr_simulator_factory()
-    entries: dict[str, MockConfigEntry] = {}
-    for name in NAMES:
-        # Default options: push decided by whether the apps can reach us.
-        entry = entry_for(simulator.instance(name))
-        entry.add_to_hass(hass)
-        options = dict(entry.options)
-        options.pop("push")
-        hass.config_entries.async_update_entry(entry, options=options)
-        entries[name] = entry
-    for entry in entries.values():
-        if entry.state is ConfigEntryState.NOT_LOADED:
-            await hass.config_entries.async_setup(entry.entry_id)
+    entries = await set_up_demo_stack(hass, simulator, hass_client_no_auth)
     await settle(hass, simulator)
     await async_wait_recording_done(hass)
 
