@@ -60,7 +60,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 import copy
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -86,6 +86,7 @@ from arr_simulator.messages import FAULT_KINDS
 from arr_simulator.pytest_plugin import ArrSimulatorFactory
 from custom_components.ai_arr_control.arr import ArrClient
 from custom_components.ai_arr_control.const import (
+    DEFAULT_OUTAGE_PERCENT,
     DOMAIN,
     EVENT_INDEXER_DISABLED,
     EVENT_INDEXER_ENABLED,
@@ -108,6 +109,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import storage
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.util import dt as dt_util
 from homeassistant.util.async_ import get_scheduled_timer_handles
 from tests.common import setup_entries
 
@@ -177,6 +179,8 @@ INSTANCE_FAULTS = (
     "too_slow",
 )
 OUTAGE_KINDS = ("refused", "dns", "timeout", "server_error")
+# The label of an outage's indexers until a health check has seen them fail.
+OUTAGE_BEGINS = "outage begins"
 # Causes the heal policy never disables for.
 NEVER_DISABLED = tuple(
     str(cause) for cause, policy in POLICIES.items() if not policy.disables
@@ -344,6 +348,8 @@ class Chaos:
     candidates: dict[str, list[int]] = field(default_factory=dict)
     # What the user does once a refused key works again (a re-authentication).
     reauthenticate: Callable[[str], Awaitable[None]] | None = None
+    # The indexers of an instance its health check does not test for now.
+    unseen: Callable[[str], Collection[int]] = lambda _: ()
 
     def __post_init__(self) -> None:
         """Note the indexers each instance may fail."""
@@ -361,6 +367,8 @@ class Chaos:
                 self._clear_indexer(*key)
             else:
                 self.indexer_faults[key] = left - 1
+                if self.kinds[key] == OUTAGE_BEGINS:
+                    self.kinds[key] = "outage"
         for name, (mode, left) in list(self.instance_faults.items()):
             if left <= 1:
                 await self._clear_instance(name)
@@ -423,16 +431,39 @@ class Chaos:
         rng = self.rng
         kind = rng.choice(OUTAGE_KINDS)
         checks = rng.randint(*OUTAGE_CHECKS)
-        chosen = rng.sample(candidates, int(len(candidates) * OUTAGE_SHARE))
-        # Too few to be taken for an outage: just failures.
-        label = "outage" if len(chosen) >= OUTAGE_MIN_FAILING else kind
+        chosen = [
+            indexer_id
+            for indexer_id in rng.sample(
+                candidates, int(len(candidates) * OUTAGE_SHARE)
+            )
+            if indexer_id not in faulty
+        ]
+        # Taken for an outage by the heal run only if enough of the enabled
+        # indexers fail at once (auto-disabled ones fail unseen): else these
+        # are just failures, each of which may be disabled (an indexer the
+        # health check does not test, paused for a quota or passed with a
+        # warning, fails unseen too). And only once a
+        # health check has seen it: a heal run that comes first (at the same
+        # moment) retests its suspects only, and an indexer that was failing
+        # already may be disabled then.
+        enabled = [
+            i
+            for i in candidates
+            if any(instance.indexers[i].get(key) for key in FLAG_KEYS)
+        ]
+        unseen = self.unseen(name)
+        failing = [i for i in chosen if i in enabled and i not in unseen]
+        label = (
+            OUTAGE_BEGINS
+            if len(failing) >= OUTAGE_MIN_FAILING
+            and len(failing) * 100 >= DEFAULT_OUTAGE_PERCENT * len(enabled)
+            else kind
+        )
         for indexer_id in chosen:
-            if indexer_id in faulty:
-                continue
             instance.set_indexer_fault(indexer_id, kind=kind)
             self.indexer_faults[(name, indexer_id)] = checks
             self.kinds[(name, indexer_id)] = label
-        self.started["outage"] += 1
+        self.started["outage" if label == OUTAGE_BEGINS else "outage too small"] += 1
 
     async def _instance_fault(self, name: str, instance: SimulatedInstance) -> None:
         mode = self.rng.choice(INSTANCE_FAULTS)
@@ -996,6 +1027,22 @@ async def test_soak(
 
         chaos = Chaos(simulator, random.Random(SEED))  # noqa: S311 - repeatable faults, no secret
         chaos.reauthenticate = reauthenticate
+
+        def unseen(name: str) -> Collection[int]:
+            """Paused for a quota, or passed with a warning (tested again in
+            24 h): what the health check does not test for now."""
+            entry = by_name[name]
+            if entry.state is not ConfigEntryState.LOADED:
+                return ()
+            now = dt_util.utcnow()
+            return {
+                indexer_id
+                for indexer_id, health in entry.runtime_data.health.data.indexers.items()
+                if health.paused(now)
+                or (health.passed is True and health.warning is not None)
+            }
+
+        chaos.unseen = unseen
         events = Events(
             chaos, {entry.entry_id: name for name, entry in by_name.items()}
         )
