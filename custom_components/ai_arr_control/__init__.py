@@ -29,6 +29,8 @@ from .arr import (
     ArrUnsupportedVersionError,
     safe_url,
 )
+from .board import async_setup_board, async_track_entry
+from .card import async_ensure_resource, async_remove_resource, async_setup_card
 from .const import (
     CONF_API_VERSION,
     CONF_APP,
@@ -57,9 +59,12 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the integration's actions and create the stack."""
+    """Register the integration's actions, the indexer board and its card, and
+    create the stack."""
     hass.data[DATA_STACK] = ArrStack()
     async_setup_services(hass)
+    async_setup_board(hass)
+    await async_setup_card(hass)
     return True
 
 
@@ -171,6 +176,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArrConfigEntry) -> bool:
     heal.async_health_updated()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.runtime_data.push.async_start()
+    async_track_entry(hass, entry)
+    async_ensure_resource(hass)
     # A boolean, because Home Assistant 2026.10 still requires one (2026.11 accepts None).
     return True
 
@@ -196,6 +203,13 @@ async def async_remove_entry(hass: HomeAssistant, entry: ArrConfigEntry) -> None
     issues.remove_all()
     if left:
         issues.left_disabled(left)
+    if not [
+        e
+        for e in hass.config_entries.async_entries(DOMAIN)
+        if e.entry_id != entry.entry_id
+    ]:
+        # The last instance is gone: so is the card from the dashboards.
+        await async_remove_resource(hass)
 
 
 async def _async_put_back(

@@ -12,6 +12,7 @@ import asyncio
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.util import dt as dt_util
 
 from .arr import ArrNotFoundError, Cause, Indexer
 from .const import DOMAIN, EVENT_INDEXER_DISABLED, EVENT_INDEXER_ENABLED, LOGGER
@@ -71,7 +72,12 @@ class IndexerControl:
             self.ledger.own(
                 indexer_id,
                 current.name,
-                Owned(flags=dict(current.flags), reason=reason, cause=cause),
+                Owned(
+                    flags=dict(current.flags),
+                    reason=reason,
+                    cause=cause,
+                    disabled_at=dt_util.utcnow(),
+                ),
             )
             try:
                 await self.health.async_set_indexer_flags(
@@ -131,6 +137,11 @@ class IndexerControl:
         return True
 
     # -- the user's switch -------------------------------------------------------
+
+    def user_may_switch(self, indexer: Indexer) -> bool:
+        """Whether the user's switch of an indexer lasts (see below)."""
+        route, _ = self.stack.route_of(self.entry.entry_id, indexer)
+        return route not in (Route.SOURCE, Route.UNKNOWN_SOURCE)
 
     def check_user_may_switch(self, indexer: Indexer) -> None:
         """Refuse to switch a synced copy where the change would not last.

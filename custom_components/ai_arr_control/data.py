@@ -46,6 +46,10 @@ class IndexerHealth:
     strikes: int = 0
     last_tested: datetime | None = None
     last_success: datetime | None = None
+    # When it started failing, if that was seen: the first failed verdict after
+    # a passing one. Unknown (None) when it already failed at its first verdict
+    # here, e.g. since Home Assistant started.
+    failing_since: datetime | None = None
     # After a quota was hit: not tested again before this.
     paused_until: datetime | None = None
     # Prowlarr's own back-off (indexerstatus): skipped by Prowlarr until then.
@@ -184,6 +188,7 @@ def merge_indexer(
             strikes=0,
             last_tested=tested,
             last_success=now,
+            failing_since=None,
             paused_until=None,
         )
     failures = health.consecutive_failures + 1
@@ -199,6 +204,7 @@ def merge_indexer(
         consecutive_failures=failures,
         strikes=strikes,
         last_tested=tested,
+        failing_since=now if health.passed else health.failing_since,
         paused_until=_pause(health, now) if verdict.limited else None,
     )
 

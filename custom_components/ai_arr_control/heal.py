@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from .arr import Cause
@@ -162,6 +163,8 @@ class Owned:
     flags: Mapping[str, bool]
     reason: str
     cause: Cause | None = None
+    # When it was disabled (None in a ledger written before this was kept).
+    disabled_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,4 +1,5 @@
-"""Actions: test an instance's indexers now, heal it now (optionally a dry run)."""
+"""Actions: test an instance's indexers now, test one indexer now, heal an
+instance now (optionally a dry run)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 import probatio
 
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -14,18 +16,22 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import config_validation as cv
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 
+from .arr import ArrApp, ArrConnectionError
 from .const import CONF_DRY_RUN, DOMAIN
 from .coordinator import ArrConfigEntry
 from .data import HealRun
+from .helpers import arr_errors
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 SERVICE_TEST_INDEXERS = "test_indexers"
+SERVICE_TEST_INDEXER = "test_indexer"
 SERVICE_HEAL_NOW = "heal_now"
 
 _ENTRY_SCHEMA = probatio.Schema({probatio.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
+_INDEXER_SCHEMA = probatio.Schema({probatio.Required(ATTR_DEVICE_ID): cv.string})
 _HEAL_SCHEMA = probatio.Schema(
     {
         probatio.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
@@ -55,6 +61,81 @@ def _get_entry(call: ServiceCall) -> ArrConfigEntry:
 
 async def _test_indexers(call: ServiceCall) -> None:
     await _get_entry(call).runtime_data.health.async_check_now()
+
+
+def _get_indexer(call: ServiceCall) -> tuple[ArrConfigEntry, int]:
+    """The loaded entry and the indexer of an indexer's device."""
+    device_id = call.data[ATTR_DEVICE_ID]
+    device = dr.async_get(call.hass).async_get(device_id)
+    if device is not None and (found := _indexer_of(call.hass, device)):
+        return found
+    name = (device.name_by_user or device.name) if device is not None else None
+    raise ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="not_an_indexer",
+        translation_placeholders={"device": name or device_id},
+    )
+
+
+def _indexer_of(
+    hass: HomeAssistant, device: dr.AnyDeviceEntry
+) -> tuple[ArrConfigEntry, int] | None:
+    entry: ArrConfigEntry | None = hass.config_entries.async_get_entry(
+        device.config_entry_id
+    )
+    if entry is None or entry.domain != DOMAIN:
+        return None
+    prefix = f"{entry.entry_id}_indexer_"
+    for domain, identifier in device.identifiers:
+        number = identifier.removeprefix(prefix)
+        if domain != DOMAIN or number == identifier or not number.isdigit():
+            continue
+        if entry.state is not ConfigEntryState.LOADED:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="entry_not_loaded",
+                translation_placeholders={"instance": entry.title},
+            )
+        if int(number) in entry.runtime_data.health.data.indexers:
+            return entry, int(number)
+    return None
+
+
+async def _test_indexer(call: ServiceCall) -> ServiceResponse:
+    """Check one indexer now, by the product's rules: a copy of a configured
+    Prowlarr takes Prowlarr's verdict; Prowlarr's copies in the apps follow."""
+    entry, indexer_id = _get_indexer(call)
+    health = entry.runtime_data.health
+    name = health.data.indexers[indexer_id].indexer.name
+    with arr_errors(call.hass, entry):
+        try:
+            await health.async_retest([indexer_id])
+        except ArrConnectionError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="indexer_unreachable",
+                translation_placeholders={
+                    "indexer": name,
+                    "instance": entry.title,
+                    "error": str(err),
+                },
+            ) from err
+    if indexer_id not in health.data.indexers:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="indexer_gone",
+            translation_placeholders={"indexer": name, "instance": entry.title},
+        )
+    if health.app is ArrApp.PROWLARR:
+        entry.runtime_data.stack.request_copies_check(entry.entry_id, [indexer_id])
+    result = health.data.indexers[indexer_id]
+    return {
+        "instance": entry.title,
+        "indexer": result.indexer.name,
+        "state": health.indexer_state(indexer_id).value,
+        "cause": result.cause.value if result.cause else None,
+        "message": result.message,
+    }
 
 
 async def _heal_now(call: ServiceCall) -> ServiceResponse:
@@ -110,6 +191,13 @@ def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions (once, whatever the number of entries)."""
     hass.services.async_register(
         DOMAIN, SERVICE_TEST_INDEXERS, _test_indexers, schema=_ENTRY_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_TEST_INDEXER,
+        _test_indexer,
+        schema=_INDEXER_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
     )
     hass.services.async_register(
         DOMAIN,

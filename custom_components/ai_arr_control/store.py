@@ -8,10 +8,12 @@ flags to put back), the indexers the user holds, and whether auto-heal is on.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
 
 from .arr import Cause
 from .const import DOMAIN
@@ -53,6 +55,7 @@ class IndexerLedger:
                 flags=_flags(item["flags"]),
                 reason=str(item.get("reason", "")),
                 cause=_cause(item.get("cause")),
+                disabled_at=_datetime(item.get("disabled_at")),
             )
             self._names[int(indexer_id)] = str(item.get("name", indexer_id))
         self._holds = {int(i) for i in data.get("holds", [])}
@@ -189,6 +192,9 @@ class IndexerLedger:
                     "flags": dict(v.flags),
                     "reason": v.reason,
                     "cause": v.cause.value if v.cause is not None else None,
+                    "disabled_at": (
+                        v.disabled_at.isoformat() if v.disabled_at is not None else None
+                    ),
                 }
                 for k, v in self._owned.items()
             },
@@ -214,6 +220,10 @@ def _cause(value: Any) -> Cause | None:
         return Cause(value) if value is not None else None
     except ValueError:
         return Cause.UNKNOWN
+
+
+def _datetime(value: Any) -> datetime | None:
+    return dt_util.parse_datetime(value) if isinstance(value, str) else None
 
 
 def _flags(flags: Mapping[str, Any]) -> dict[str, bool]:
