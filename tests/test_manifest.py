@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+import re
+from typing import Any
 
 from PIL import Image
+
+from homeassistant.util.yaml import load_yaml_dict
 
 ROOT = Path(__file__).parent.parent
 INTEGRATION = ROOT / "custom_components" / "ai_arr_control"
@@ -76,3 +80,92 @@ def test_translations_pass_hassfest_rules() -> None:
     ] == []
     for key, issue in translations["issues"].items():
         assert not ("fix_flow" in issue and "description" in issue), key
+
+
+# Every rule of the Integration Quality Scale, by tier, as hassfest lists them
+# (ALL_RULES in home-assistant/core script/hassfest/quality_scale.py).
+QUALITY_SCALE_RULES = {
+    "bronze": (
+        "action-setup",
+        "appropriate-polling",
+        "brands",
+        "common-modules",
+        "config-flow",
+        "config-flow-test-coverage",
+        "dependency-transparency",
+        "docs-actions",
+        "docs-conditions",
+        "docs-high-level-description",
+        "docs-installation-instructions",
+        "docs-removal-instructions",
+        "docs-triggers",
+        "entity-event-setup",
+        "entity-unique-id",
+        "has-entity-name",
+        "runtime-data",
+        "test-before-configure",
+        "test-before-setup",
+        "unique-config-entry",
+    ),
+    "silver": (
+        "action-exceptions",
+        "config-entry-unloading",
+        "docs-configuration-parameters",
+        "docs-installation-parameters",
+        "entity-unavailable",
+        "integration-owner",
+        "log-when-unavailable",
+        "parallel-updates",
+        "reauthentication-flow",
+        "test-coverage",
+    ),
+    "gold": (
+        "devices",
+        "diagnostics",
+        "discovery",
+        "discovery-update-info",
+        "docs-data-update",
+        "docs-examples",
+        "docs-known-limitations",
+        "docs-supported-devices",
+        "docs-supported-functions",
+        "docs-troubleshooting",
+        "docs-use-cases",
+        "dynamic-devices",
+        "entity-category",
+        "entity-device-class",
+        "entity-disabled-by-default",
+        "entity-translations",
+        "exception-translations",
+        "icon-translations",
+        "reconfiguration-flow",
+        "repair-issues",
+        "stale-devices",
+    ),
+    "platinum": ("async-dependency", "inject-websession", "strict-typing"),
+}
+
+
+def test_quality_scale_lists_every_rule_once() -> None:
+    """quality_scale.yaml has every rule exactly once, in hassfest's schema:
+    ``done``, ``todo``, or a mapping with a ``status`` and a ``comment``
+    (which an exemption must have)."""
+    assert sum(len(rules) for rules in QUALITY_SCALE_RULES.values()) == 54
+    path = INTEGRATION / "quality_scale.yaml"
+    # A key given twice would silently keep the last: count the rule lines.
+    listed = re.findall(r"^  ([a-z-]+):", path.read_text(), flags=re.MULTILINE)
+    assert sorted(listed) == sorted(set(listed))
+    data = load_yaml_dict(path)
+    assert list(data) == ["rules"]
+    rules: dict[str, Any] = data["rules"]
+    expected = [rule for tier in QUALITY_SCALE_RULES.values() for rule in tier]
+    assert sorted(rules) == sorted(expected)
+    assert sorted(listed) == sorted(expected)
+    for rule, value in rules.items():
+        if isinstance(value, str):
+            assert value in ("done", "todo"), rule
+            continue
+        assert set(value) == {"status", "comment"}, rule
+        assert value["status"] in ("done", "todo", "exempt"), rule
+        assert isinstance(value["comment"], str), rule
+        assert value["comment"].strip(), rule
