@@ -34,8 +34,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--control-port",
         type=int,
-        default=9999,
-        help="port of the control API (default 9999, 0 = any free port)",
+        default=19999,
+        help="port of the control API (default 19999, 0 = any free port)",
     )
     parser.add_argument(
         "--ephemeral",

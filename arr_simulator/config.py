@@ -41,6 +41,8 @@ class IndexerFault:
     gives up or the simulator's hang cap is reached). With `url`, the fault only
     applies while the tested settings' baseUrl starts with it: the apps test the
     settings in the request body, so a user who fixes the URL fixes the test.
+    With `every` = N > 1 the site is flaky: only every Nth use of the indexer (a
+    test or a real query) meets the fault, the others work.
     """
 
     fail: str | None = None
@@ -48,6 +50,7 @@ class IndexerFault:
     hang: bool = False
     kind: str | None = None
     url: str | None = None
+    every: int = 1
 
     @property
     def is_clear(self) -> bool:
@@ -87,6 +90,9 @@ class IndexerConfig:
     # Prowlarr Newznab/Torznab: VIP access expiring this many days after the
     # simulator starts (sets vipExpiration; negative: already expired).
     vip_expires_in_days: int | None = None
+    # Prowlarr: successful queries in its history at start (they count toward
+    # the indexer's query limit), e.g. to start out near the limit.
+    queries_used: int = 0
     # Prowlarr-only descriptive properties.
     definition_name: str | None = None
     description: str | None = None
@@ -243,6 +249,7 @@ _INDEXER_KEYS = {
     "download_client_id",
     "fields",
     "fault",
+    "queries_used",
     "failures",
     "vip_expires_in_days",
     "definition_name",
@@ -322,6 +329,7 @@ def parse_indexer(raw: Any, *, app: str) -> IndexerConfig:
         fields=dict(fields),
         fault=parse_fault(fault, name) if fault is not None else None,
         failures=_int(raw, "failures", 0),
+        queries_used=_int(raw, "queries_used", 0),
         vip_expires_in_days=_int(raw, "vip_expires_in_days", 0)
         if "vip_expires_in_days" in raw
         else None,
@@ -341,7 +349,9 @@ def parse_fault(raw: Any, owner: str) -> IndexerFault:
     if not isinstance(raw, dict):
         raise ConfigError(f"{owner!r}: fault must be a table")
     _reject_unknown(
-        raw, {"fail", "kind", "url", "latency", "hang"}, f"fault of {owner!r}"
+        raw,
+        {"fail", "kind", "url", "latency", "hang", "every"},
+        f"fault of {owner!r}",
     )
     for key in ("fail", "kind", "url"):
         if raw.get(key) is not None and not isinstance(raw[key], str):
@@ -357,6 +367,7 @@ def parse_fault(raw: Any, owner: str) -> IndexerFault:
         url=raw.get("url"),
         latency=_float(raw, "latency", 0.0),
         hang=_bool(raw, "hang", default=False),
+        every=max(1, _int(raw, "every", 1)),
     )
 
 

@@ -234,18 +234,27 @@ class SimulatedInstance:
         url: str | None = None,
         latency: float = 0.0,
         hang: bool = False,
+        every: int = 1,
     ) -> None:
         """Script the live test of one indexer (NotFoundError if it does not exist).
 
         `fail` is a literal failure text, `kind` one of messages.FAULT_KINDS (the
         app's own text for it); with `url` the fault only applies while the
-        tested settings' baseUrl starts with it.
+        tested settings' baseUrl starts with it; with `every` = N > 1 only every
+        Nth use meets it (a flaky site).
         """
         if kind is not None and kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}")
         self.state.set_indexer_fault(
             indexer_id,
-            IndexerFault(fail=fail, kind=kind, url=url, latency=latency, hang=hang),
+            IndexerFault(
+                fail=fail,
+                kind=kind,
+                url=url,
+                latency=latency,
+                hang=hang,
+                every=max(1, every),
+            ),
         )
 
     def record_traffic(

@@ -21,7 +21,7 @@ class ArrSimulator:
         config: SimulatorConfig | None = None,
         *,
         host: str = "127.0.0.1",
-        control_port: int | None = 9999,
+        control_port: int | None = 19999,
         clock: Clock = utcnow,
     ) -> None:
         """Create the simulator; `control_port=None` runs without the control API."""

@@ -329,6 +329,8 @@ class InstanceState:
         self.indexers: dict[int, Resource] = {}
         self.statuses: dict[int, IndexerStatus] = {}
         self.faults: dict[int, IndexerFault] = {}
+        # Uses of each flaky indexer so far (a fault with `every` > 1).
+        self.fault_uses: dict[int, int] = {}
         self.history: list[HistoryEntry] = []
         self.commands: dict[int, Resource] = {}
         # Connections (Webhook only), as stored.
@@ -358,6 +360,7 @@ class InstanceState:
         self.indexers.clear()
         self.statuses.clear()
         self.faults.clear()
+        self.fault_uses.clear()
         self.history.clear()
         self.commands.clear()
         self.notifications.clear()
@@ -420,6 +423,17 @@ class InstanceState:
             self.faults[indexer_id] = indexer.fault
         for _ in range(indexer.failures):
             self.record_failure(indexer_id)
+        if indexer.queries_used and not self.traits.is_prowlarr:
+            raise ConfigError(f"indexer {indexer.name!r}: only Prowlarr keeps queries")
+        for _ in range(indexer.queries_used):
+            self.record_query(
+                indexer_id,
+                successful=True,
+                event_type="indexerQuery",
+                user_agent="Sonarr",
+                host="sonarr",
+                record_status=False,
+            )
         if sync:
             self.sync_apps([indexer_id], event="added")
         return copy.deepcopy(resource)
@@ -1015,6 +1029,12 @@ class InstanceState:
             if not base_url.startswith(fault.url):
                 # The settings under test point elsewhere: the fault is not theirs.
                 return IndexerFault()
+        if fault.every > 1:
+            uses = self.fault_uses.get(indexer_id, 0) + 1
+            self.fault_uses[indexer_id] = uses
+            if uses % fault.every:
+                # A flaky site: this use works.
+                return IndexerFault(latency=fault.latency)
         return fault
 
     def scripted_failure(self, fault: IndexerFault, resource: Resource) -> Failure:

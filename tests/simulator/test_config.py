@@ -9,6 +9,7 @@ import pytest
 
 from arr_simulator import ArrSimulator, ConfigError, load_config
 from arr_simulator.pytest_plugin import ArrSimulatorFactory
+from arr_simulator.state import InstanceState
 
 REPO_ROOT = Path(__file__).parents[2]
 
@@ -24,10 +25,10 @@ def test_default_config_layout() -> None:
     """The bundled config has two Radarrs, a Sonarr and a Prowlarr with own keys."""
     config = load_config()
     assert [(i.name, i.app, i.port) for i in config.instances] == [
-        ("prowlarr", "Prowlarr", 9696),
-        ("radarr", "Radarr", 7878),
-        ("radarr4k", "Radarr", 7879),
-        ("sonarr", "Sonarr", 8989),
+        ("prowlarr", "Prowlarr", 19696),
+        ("radarr", "Radarr", 17878),
+        ("radarr4k", "Radarr", 17879),
+        ("sonarr", "Sonarr", 18989),
     ]
     keys = [instance.api_key for instance in config.instances]
     assert len(set(keys)) == len(keys)
@@ -158,3 +159,45 @@ def test_module_rejects_missing_config(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "arr_simulator:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_flaky_fault_and_queries_used_from_toml(
+    arr_simulator_factory: ArrSimulatorFactory,
+) -> None:
+    """`fault.every` and a Prowlarr indexer's `queries_used` are read from TOML."""
+    simulator = await arr_simulator_factory(
+        """
+        [[instance]]
+        name = "prowlarr"
+        app = "Prowlarr"
+        api_key = "00000000000000000000000000000002"
+        [[instance.indexer]]
+        name = "Limited"
+        implementation = "Newznab"
+        categories = [2000]
+        queries_used = 7
+        fault = { kind = "server_error", every = 2 }
+        fields = { baseUrl = "https://api.limited.example-nzb.test", apiKey = "k", "baseSettings.queryLimit" = 10 }
+        """
+    )
+    prowlarr = simulator.instance("prowlarr")
+    assert len(prowlarr.state.history) == 7
+    assert prowlarr.state.faults[1].every == 2
+
+
+def test_queries_used_is_prowlarr_only() -> None:
+    """An app keeps no query history: `queries_used` there is refused."""
+    with pytest.raises(ConfigError, match="only Prowlarr"):
+        InstanceState(
+            load_config(
+                """
+                [[instance]]
+                name = "radarr"
+                app = "Radarr"
+                api_key = "00000000000000000000000000000001"
+                [[instance.indexer]]
+                name = "X"
+                queries_used = 1
+                """
+            ).instances[0]
+        )

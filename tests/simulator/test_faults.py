@@ -210,3 +210,20 @@ async def test_request_log(
     assert requests[0].body is None
     radarr4k.clear_requests()
     assert radarr4k.requests == []
+
+
+async def test_flaky_indexer_fails_every_nth_use(
+    arr_simulator: ArrSimulator, session: aiohttp.ClientSession
+) -> None:
+    """A fault with `every` = 3 meets only every third test: a flaky site."""
+    radarr = arr_simulator.instance("radarr")
+    radarr.set_indexer_fault(2, kind="timeout", every=3)
+    statuses = [
+        (
+            await call(
+                session, radarr, "POST", "/indexer/test", body=radarr.indexers[2]
+            )
+        ).status
+        for _ in range(6)
+    ]
+    assert statuses == [200, 200, 400, 200, 200, 400]

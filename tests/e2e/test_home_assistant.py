@@ -1,0 +1,239 @@
+"""End to end: the integration in a real Home Assistant process, against the
+simulated apps in another, driven only over the APIs the frontend uses."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+import json
+import time
+from typing import Any
+
+import aiohttp
+
+from devtools.hass import DOMAIN, HomeAssistantClient
+
+from .conftest import OWNER, Stack
+
+# Bounds of the waits below, in seconds.
+SETTLE = 30.0
+
+
+async def _registry(client: HomeAssistantClient) -> dict[str, dict[str, Any]]:
+    """Our entities in the entity registry, by unique id."""
+    async with client.websocket() as ws:
+        entities = await ws.call("config/entity_registry/list")
+    return {e["unique_id"]: e for e in entities if e["platform"] == DOMAIN}
+
+
+async def _states(client: HomeAssistantClient) -> dict[str, dict[str, Any]]:
+    return {s["entity_id"]: s for s in await client.get("/api/states")}
+
+
+async def _state_of(
+    client: HomeAssistantClient, entry_id: str, indexer_id: int, key: str
+) -> dict[str, Any]:
+    """The state of one indexer entity, found by its unique id."""
+    registry = await _registry(client)
+    entity_id = registry[f"{entry_id}_indexer_{indexer_id}_{key}"]["entity_id"]
+    state: dict[str, Any] = await client.get(f"/api/states/{entity_id}")
+    return state
+
+
+async def _wait_for_state(
+    client: HomeAssistantClient, entity_id: str, expected: str
+) -> dict[str, Any]:
+    deadline = time.monotonic() + SETTLE
+    state: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        state = await client.get(f"/api/states/{entity_id}")
+        if state["state"] == expected:
+            return state
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{entity_id} stayed {state.get('state')}, not {expected}")
+
+
+async def test_onboarding_made_the_owner_and_every_instance_was_added(
+    stack: Stack, session: aiohttp.ClientSession
+) -> None:
+    """Onboarding over REST left an owner who can log in, and the config flow
+    added the four simulated instances under the names the apps report."""
+    client = HomeAssistantClient(stack.url, session)
+    assert await client.onboarded()
+    await client.login(OWNER)
+    entries = await client.entries()
+    assert sorted(e["title"] for e in entries) == [
+        "Prowlarr",
+        "Radarr",
+        "Radarr 4K",
+        "Sonarr",
+    ]
+    assert {e["state"] for e in entries} == {"loaded"}
+
+
+async def test_config_flow_refuses_bad_input_with_a_clear_error(
+    stack: Stack, session: aiohttp.ClientSession
+) -> None:
+    """A wrong key, an unreachable URL and an instance added twice: each is
+    refused with its own message, and nothing is added."""
+    client = stack.client(session)
+    before = len(await client.entries())
+    _app, radarr_url, radarr_key = stack.simulator.instances["radarr"]
+
+    wrong_key = await client.config_flow(
+        DOMAIN, {"url": radarr_url, "api_key": "0" * 32}
+    )
+    assert wrong_key["type"] == "form"
+    assert wrong_key["errors"] == {"base": "invalid_auth"}
+
+    # A port nothing listens on (the simulator's, on the loopback's other name).
+    unreachable = await client.config_flow(
+        DOMAIN, {"url": "http://127.0.0.1:9", "api_key": radarr_key}
+    )
+    assert unreachable["type"] == "form"
+    assert unreachable["errors"] == {"url": "cannot_connect"}
+
+    duplicate = await client.config_flow(
+        DOMAIN, {"url": radarr_url, "api_key": radarr_key}
+    )
+    assert duplicate["type"] == "abort"
+    assert duplicate["reason"] == "already_configured"
+    assert len(await client.entries()) == before
+
+
+async def test_every_indexer_has_its_entities_and_its_state(
+    stack: Stack, session: aiohttp.ClientSession
+) -> None:
+    """Each simulated indexer has State, Status and Enabled entities, and the
+    states say what the simulated stack is: a Cloudflare-blocked tracker failing
+    in Prowlarr, a dead domain in Radarr 4K, a retired indexer off."""
+    client = stack.client(session)
+    registry = await _registry(client)
+    states = await _states(client)
+    for name, entry_id in stack.entries.items():
+        indexers = await stack.control(session, "GET", f"/instances/{name}/indexers")
+        for indexer in indexers:
+            for key in ("state", "status", "enabled"):
+                entity = registry[f"{entry_id}_indexer_{indexer['id']}_{key}"]
+                assert entity["entity_id"] in states, entity
+    cases = {
+        ("prowlarr", 6): ("failing", "cloudflare"),  # FlakyTracker
+        ("radarr4k", 1): ("failing", "dns"),  # GeekNZB on a dead domain
+        ("radarr", 5): ("user_disabled", None),  # RetiredNZB
+        ("radarr", 1): ("passing", None),  # GeekNZB
+    }
+    for (name, indexer_id), (expected, cause) in cases.items():
+        state = await _state_of(client, stack.entries[name], indexer_id, "state")
+        assert state["state"] == expected, (name, indexer_id, state)
+        if cause is not None:
+            status = await _state_of(client, stack.entries[name], indexer_id, "status")
+            assert status["state"] == "on"
+            assert status["attributes"]["cause"] == cause
+
+
+async def test_switching_an_indexer_off_and_on_reaches_the_app_and_the_history(
+    stack: Stack, session: aiohttp.ClientSession
+) -> None:
+    """The Enabled switch turns every flag of Radarr's NZBSeeker off in the app,
+    and back on restores exactly the flags it had (interactive search stays
+    off); the switch's history shows both changes."""
+    client = stack.client(session)
+    entry_id = stack.entries["radarr"]
+    switch = (await _state_of(client, entry_id, 3, "enabled"))["entity_id"]
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    await stack.control(session, "DELETE", "/instances/radarr/requests")
+
+    await client.post("/api/services/switch/turn_off", {"entity_id": switch})
+    await _wait_for_state(client, switch, "off")
+    stored = await stack.control(session, "GET", "/instances/radarr/indexers")
+    nzbseeker = next(i for i in stored if i["id"] == 3)
+    assert not nzbseeker["enableRss"]
+    assert not nzbseeker["enableAutomaticSearch"]
+    assert not nzbseeker["enableInteractiveSearch"]
+    requests = await stack.control(session, "GET", "/instances/radarr/requests")
+    writes = [r for r in requests if r["method"] == "PUT"]
+    assert writes, requests
+    # Only that indexer was written, and no indexer was tested for it.
+    assert all("/indexer" in r["path"] for r in writes)
+    assert not any(r["path"].endswith("/indexer/test") for r in requests)
+
+    await client.post("/api/services/switch/turn_on", {"entity_id": switch})
+    await _wait_for_state(client, switch, "on")
+    stored = await stack.control(session, "GET", "/instances/radarr/indexers")
+    nzbseeker = next(i for i in stored if i["id"] == 3)
+    assert nzbseeker["enableRss"]
+    assert nzbseeker["enableAutomaticSearch"]
+    assert not nzbseeker["enableInteractiveSearch"]
+
+    history = await client.get(
+        f"/api/history/period/{start.isoformat()}"
+        f"?filter_entity_id={switch}&minimal_response&no_attributes"
+    )
+    assert [s["state"] for s in history[0]][-2:] == ["off", "on"]
+
+
+async def test_a_heal_run_disables_what_keeps_failing_and_fires_its_events(
+    stack: Stack, session: aiohttp.ClientSession
+) -> None:
+    """Radarr 4K's GeekNZB keeps failing (its domain is dead): after a second
+    failing check, Heal now disables it in the app, says so in an event, and the
+    State sensor shows auto_disabled. Nothing else is touched."""
+    client = stack.client(session)
+    entry_id = stack.entries["radarr4k"]
+    async with client.websocket() as ws:
+        subscription = await ws.send(
+            "subscribe_events", event_type=f"{DOMAIN}_indexer_disabled"
+        )
+        await ws.result(subscription)
+        await client.post(
+            f"/api/services/{DOMAIN}/test_indexers", {"config_entry_id": entry_id}
+        )
+        report = await client.post(
+            f"/api/services/{DOMAIN}/heal_now?return_response",
+            {"config_entry_id": entry_id, "dry_run": False},
+        )
+        event = await ws.next_event(subscription, timeout=SETTLE)
+    decisions = report["service_response"]["decisions"]
+    assert [(d["indexer"], d["action"]) for d in decisions] == [
+        ("GeekNZB", "disable")
+    ], report
+    assert event["data"]["indexer"] == "GeekNZB"
+    assert event["data"]["instance"] == "Radarr 4K"
+    assert event["data"]["cause"] == "dns"
+    assert event["data"]["device_id"]
+    stored = await stack.control(session, "GET", "/instances/radarr4k/indexers")
+    assert not any(
+        i["enableRss"] or i["enableAutomaticSearch"] for i in stored if i["id"] == 1
+    )
+    state = await _state_of(client, entry_id, 1, "state")
+    assert state["state"] == "auto_disabled"
+
+
+async def test_diagnostics_reveal_no_secret(
+    stack: Stack, session: aiohttp.ClientSession
+) -> None:
+    """The diagnostics a user attaches to a bug report, for every instance,
+    hold none of the stack's API keys, passwords or tokens."""
+    client = stack.client(session)
+    secrets = stack.secrets()
+    assert len(secrets) > 10
+    for name, entry_id in stack.entries.items():
+        text = (
+            await client.get_bytes(f"/api/diagnostics/config_entry/{entry_id}")
+        ).decode()
+        data = json.loads(text)
+        assert data["data"], name
+        leaked = sorted(s for s in secrets if s in text)
+        assert not leaked, (name, leaked)
+
+
+async def test_the_integration_logged_no_error(stack: Stack) -> None:
+    """Nothing our integration did made Home Assistant log an error or a
+    traceback (the failures it watches are warnings at most, once)."""
+    log = (stack.config_dir / "home-assistant.log").read_text(encoding="utf-8")
+    ours = [
+        line
+        for line in log.splitlines()
+        if ("ERROR" in line or "Traceback" in line) and DOMAIN in line
+    ]
+    assert not ours, ours
