@@ -77,6 +77,8 @@ http:
   server_port: {port}
 frontend:
 config:
+recorder:
+  commit_interval: 1
 history:
 logbook:
 automation: !include automations.yaml
