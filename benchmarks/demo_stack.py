@@ -9,7 +9,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from arr_simulator import ArrSimulator
-from custom_components.ai_arr_control.const import CONF_PUSH
+from custom_components.ai_arr_control.const import CONF_PUSH, DOMAIN
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
@@ -28,7 +28,7 @@ async def set_up_demo_stack(
     """Every instance of the demo stack as an entry, set up: default options
     (push decided by whether the apps can reach Home Assistant, which listens on
     127.0.0.1), but push off for the instances named in ``push_off``."""
-    for component in ("webhook", "calendar"):
+    for component in ("webhook", "calendar", DOMAIN):
         assert await async_setup_component(hass, component, {})
     client = await hass_client_no_auth()
     await hass.config.async_update(

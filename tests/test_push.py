@@ -59,7 +59,7 @@ async def ha_url(
 ) -> str:
     """Home Assistant answering on 127.0.0.1, and knowing that URL."""
     # Components that add HTTP views come before the server starts.
-    for component in ("webhook", "calendar"):
+    for component in ("webhook", "calendar", DOMAIN):
         assert await async_setup_component(hass, component, {})
     client = await hass_client_no_auth()
     url = f"http://127.0.0.1:{client.server.port}"
