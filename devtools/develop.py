@@ -27,6 +27,7 @@ from .hass import (
     Login,
     SimulatorProcess,
     port_in_use,
+    write_http_config,
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -88,16 +89,6 @@ def _busy_ports(args: argparse.Namespace) -> list[str]:
     ]
 
 
-def _write_http_config(args: argparse.Namespace) -> None:
-    """Where the dev instance listens: config/http.yaml, included by
-    config/configuration.yaml (written anew at each run)."""
-    (CONFIG_DIR / "http.yaml").write_text(
-        "# Written by scripts/develop at each run (--host, --port).\n"
-        f"server_host: {args.host}\nserver_port: {args.port}\n",
-        encoding="utf-8",
-    )
-
-
 async def _add_instances(
     client: HomeAssistantClient, simulator: SimulatorProcess
 ) -> dict[str, str]:
@@ -140,7 +131,7 @@ async def _run(args: argparse.Namespace) -> int:
     automations = CONFIG_DIR / "automations.yaml"
     if not automations.exists():
         automations.write_text("[]\n", encoding="utf-8")
-    _write_http_config(args)
+    write_http_config(CONFIG_DIR, host=args.host, port=args.port)
     url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"  # noqa: S104
 
     # Ctrl-C (asyncio.run's own handler) and SIGTERM cancel this task, at any

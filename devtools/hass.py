@@ -11,7 +11,9 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 import contextlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 import itertools
+import json
 import os
 from pathlib import Path
 import signal
@@ -52,6 +54,46 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def write_http_config(config_dir: Path, *, host: str, port: int) -> None:
+    """Where Home Assistant listens, written before it starts.
+
+    Since 2026.11 the HTTP settings live in ``.storage/http``: YAML is migrated
+    once as an unconfirmed trial that reverts to the defaults (every interface,
+    port 8123) after five minutes. A demo or test instance is set up on
+    ``host:port`` as a confirmed ("stable") configuration instead.
+    """
+    storage = config_dir / ".storage"
+    storage.mkdir(parents=True, exist_ok=True)
+    stable = {
+        "server_host": [host],
+        "server_port": port,
+        "cors_allowed_origins": ["https://cast.home-assistant.io"],
+        "login_attempts_threshold": -1,
+        "ip_ban_enabled": True,
+        "ssl_profile": "intermediate_v6",
+        "use_x_frame_options": True,
+        "created_at": datetime.now(UTC).isoformat(),
+        "error": None,
+        "error_message": None,
+    }
+    (storage / "http").write_text(
+        json.dumps(
+            {
+                "version": 3,
+                "minor_version": 1,
+                "key": "http",
+                "data": {
+                    "stable": stable,
+                    "pending": None,
+                    "yaml_migration_done": True,
+                },
+            },
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
+
+
 def write_configuration(
     config_dir: Path, *, host: str, port: int, extra: str = ""
 ) -> None:
@@ -72,9 +114,6 @@ def write_configuration(
   time_zone: UTC
   currency: EUR
   country: DE
-http:
-  server_host: {host}
-  server_port: {port}
 frontend:
 config:
 recorder:
@@ -95,6 +134,7 @@ logger:
     automations = config_dir / "automations.yaml"
     if not automations.exists():
         automations.write_text("[]\n", encoding="utf-8")
+    write_http_config(config_dir, host=host, port=port)
 
 
 class HomeAssistantProcess:
