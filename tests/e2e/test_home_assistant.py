@@ -186,19 +186,25 @@ async def test_a_heal_run_disables_what_keeps_failing_and_fires_its_events(
 ) -> None:
     """Radarr 4K's GeekNZB keeps failing (its domain is dead), and so does its
     copy of Prowlarr's FlakyTracker, which Radarr 4K syncs Add and Remove Only
-    (so Prowlarr's sync does not undo a change there): after a second failing
-    check, Heal now disables both in the app, says so in events, and their State
+    (so Prowlarr's sync does not undo a change there): after two failing
+    checks, Heal now disables both in the app, says so in events, and their State
     sensors show auto_disabled. Nothing else is touched."""
     client = stack.client(session)
     entry_id = stack.entries["radarr4k"]
+    # Whatever ran before (the browser test heals Radarr 4K too): both on, and
+    # their failures counted afresh, as after a user turns them on.
+    for indexer_id in (1, 7):
+        switch = (await _state_of(client, entry_id, indexer_id, "enabled"))["entity_id"]
+        await client.post("/api/services/switch/turn_on", {"entity_id": switch})
     async with client.websocket() as ws:
         subscription = await ws.send(
             "subscribe_events", event_type=f"{DOMAIN}_indexer_disabled"
         )
         await ws.result(subscription)
-        await client.post(
-            f"/api/services/{DOMAIN}/test_indexers", {"config_entry_id": entry_id}
-        )
+        for _ in range(2):
+            await client.post(
+                f"/api/services/{DOMAIN}/test_indexers", {"config_entry_id": entry_id}
+            )
         report = await client.post(
             f"/api/services/{DOMAIN}/heal_now?return_response",
             {"config_entry_id": entry_id, "dry_run": False},
