@@ -123,9 +123,17 @@ async def _log_in(
     return page
 
 
+async def _settled(page: Page) -> None:
+    """Until the frontend's launch screen (its "Loading…" splash) is gone."""
+    await page.locator("#ha-launch-screen").wait_for(
+        state="detached", timeout=WAIT_MS
+    )
+
+
 async def _open_board(page: Page, stack: Stack) -> None:
     await page.goto(f"{stack.url}{BOARD_PATH}")
     await page.locator(CELLS).first.wait_for(timeout=WAIT_MS)
+    await _settled(page)
 
 
 async def _cells(page: Page) -> dict[tuple[str, int], str]:
@@ -279,6 +287,7 @@ async def test_device_page_options_and_repairs_issue_render(
     await page.goto(f"{stack.url}/config/devices/device/{flaky['id']}")
     for text in ("Failing", "Problem", "Enabled"):
         await page.get_by_text(text).first.wait_for(timeout=WAIT_MS)
+    await _settled(page)
     await page.screenshot(path=screenshots / "device-page.png")
 
     await page.goto(f"{stack.url}/config/integrations/integration/{DOMAIN}")
