@@ -142,6 +142,15 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Generator[Stack]:
         await stack.simulator.stop()
 
     asyncio.run(stop())
+    # Over the whole run, whatever the order of the tests: nothing our
+    # integration did made Home Assistant log an error or a traceback.
+    log = (stack.config_dir / "home-assistant.log").read_text(encoding="utf-8")
+    ours = [
+        line
+        for line in log.splitlines()
+        if ("ERROR" in line or "Traceback" in line) and DOMAIN in line
+    ]
+    assert not ours, ours
 
 
 @pytest.fixture(autouse=True)
