@@ -142,15 +142,28 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Generator[Stack]:
         await stack.simulator.stop()
 
     asyncio.run(stop())
-    # Over the whole run, whatever the order of the tests: nothing our
-    # integration did made Home Assistant log an error or a traceback.
-    log = (stack.config_dir / "home-assistant.log").read_text(encoding="utf-8")
-    ours = [
-        line
-        for line in log.splitlines()
-        if ("ERROR" in line or "Traceback" in line) and DOMAIN in line
+    # Over the whole run, whatever the order of the tests.
+    assert not errors_of_ours(stack.config_dir / "home-assistant.log")
+
+
+# A log record starts with its time: "2026-12-05 05:07:01.809+00:00 ERROR (...".
+RECORD_START = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", re.MULTILINE)
+
+
+def errors_of_ours(log_file: Path) -> list[str]:
+    """The error records of Home Assistant's log that come from our
+    integration: logged by it, or with a traceback through its code."""
+    text = log_file.read_text(encoding="utf-8", errors="replace")
+    starts = [match.start() for match in RECORD_START.finditer(text)]
+    records = [
+        text[start:end]
+        for start, end in zip(starts, [*starts[1:], len(text)], strict=True)
     ]
-    assert not ours, ours
+    return [
+        record
+        for record in records
+        if record.split(" ", 3)[2] in ("ERROR", "CRITICAL") and (DOMAIN in record)
+    ]
 
 
 @pytest.fixture(autouse=True)

@@ -125,9 +125,7 @@ async def _log_in(
 
 async def _settled(page: Page) -> None:
     """Until the frontend's launch screen (its "Loading…" splash) is gone."""
-    await page.locator("#ha-launch-screen").wait_for(
-        state="detached", timeout=WAIT_MS
-    )
+    await page.locator("#ha-launch-screen").wait_for(state="detached", timeout=WAIT_MS)
 
 
 async def _open_board(page: Page, stack: Stack) -> None:
