@@ -124,6 +124,7 @@ automation: !include automations.yaml
 script:
 person:
 system_health:
+mobile_app:
 logger:
   default: warning
   logs:
