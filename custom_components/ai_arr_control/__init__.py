@@ -43,6 +43,7 @@ from .control import IndexerControl
 from .coordinator import ArrConfigEntry, ArrHealthCoordinator, ArrRuntimeData
 from .heal_coordinator import ArrHealCoordinator
 from .issues import InstanceIssues
+from .llm_api import async_register_llm_api
 from .push import ArrPush, async_remove_connection
 from .services import async_setup_services
 from .stack import DATA_STACK, ArrStack
@@ -178,6 +179,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArrConfigEntry) -> bool:
     entry.runtime_data.push.async_start()
     async_track_entry(hass, entry)
     async_ensure_resource(hass)
+    async_register_llm_api(hass, entry)
     # A boolean, because Home Assistant 2026.10 still requires one (2026.11 accepts None).
     return True
 

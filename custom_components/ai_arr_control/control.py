@@ -196,18 +196,24 @@ class IndexerControl:
                 self.ledger.remember(indexer_id, remember)
             self.ledger.hold(indexer_id)
 
+    def flags_for_on(self, indexer: Indexer) -> dict[str, bool]:
+        """The flags turning an indexer on gives it: those auto-heal keeps for
+        it, else those it had before the user turned it off, else every flag
+        its implementation supports."""
+        owned = self.ledger.owned.get(indexer.id)
+        return (
+            (dict(owned.flags) if owned else None)
+            or self.ledger.flags_before_off(indexer.id)
+            or indexer.all_on_flags()
+        )
+
     async def async_user_on(self, indexer_id: int) -> None:
         """The user turns an indexer on: the flags it had, handed back to auto-heal."""
         async with self._lock(indexer_id):
             current = await self._read(indexer_id)
             if current is None:
                 return
-            owned = self.ledger.owned.get(indexer_id)
-            flags = (
-                (dict(owned.flags) if owned else None)
-                or self.ledger.flags_before_off(indexer_id)
-                or current.all_on_flags()
-            )
+            flags = self.flags_for_on(current)
             if not current.enabled or dict(current.flags) != flags:
                 await self.health.async_set_indexer_flags(indexer_id, flags)
             self.ledger.forget(indexer_id)

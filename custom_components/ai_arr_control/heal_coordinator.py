@@ -133,7 +133,7 @@ class ArrHealCoordinator(DataUpdateCoordinator[HealRun | None]):
                     reachable = False
             self._release_handed_back()
             plan = plan_heal(
-                self._facts() if reachable else [],
+                self.facts() if reachable else [],
                 self.ledger.owned,
                 self.ledger.holds,
                 self.settings,
@@ -168,7 +168,7 @@ class ArrHealCoordinator(DataUpdateCoordinator[HealRun | None]):
         if not self.health.last_update_success or self.health.data is None:
             return
         plan = plan_heal(
-            self._facts(), self.ledger.owned, self.ledger.holds, self.settings
+            self.facts(), self.ledger.owned, self.ledger.holds, self.settings
         )
         self._update_issues(plan, create_outage=False)
 
@@ -209,7 +209,8 @@ class ArrHealCoordinator(DataUpdateCoordinator[HealRun | None]):
             ):
                 self.ledger.unhold(indexer_id)
 
-    def _facts(self) -> list[IndexerFacts]:
+    def facts(self) -> list[IndexerFacts]:
+        """What the heal policy is told about each indexer, as of now."""
         now = dt_util.utcnow()
         facts = []
         for health in self.health.data.indexers.values():

@@ -45,6 +45,23 @@ class VipExpiry:
     failing_auth: bool
 
 
+def notice_translation_key(kind: NoticeKind) -> str:
+    """The translation key of a per-indexer issue."""
+    return f"indexer_{kind.value}"
+
+
+def notice_placeholders(notice: Notice, prowlarr: str | None) -> dict[str, str]:
+    """The placeholders of a per-indexer issue (the instance's title aside);
+    ``prowlarr``: the Prowlarr a synced copy comes from."""
+    return {
+        "indexer": notice.name,
+        "cause": str(notice.cause or "unknown"),
+        "message": notice.message or "",
+        "setting": notice.setting or "-",
+        "prowlarr": prowlarr or "Prowlarr",
+    }
+
+
 def _bullets(lines: Iterable[str]) -> str:
     return "\n".join(f"- {line}" for line in lines)
 
@@ -124,14 +141,8 @@ class InstanceIssues:
             wanted.add(issue_id)
             self._create(
                 issue_id,
-                f"indexer_{notice.kind.value}",
-                {
-                    "indexer": notice.name,
-                    "cause": str(notice.cause or "unknown"),
-                    "message": notice.message or "",
-                    "setting": notice.setting or "-",
-                    "prowlarr": source_titles.get(notice.indexer_id, "Prowlarr"),
-                },
+                notice_translation_key(notice.kind),
+                notice_placeholders(notice, source_titles.get(notice.indexer_id)),
             )
         for issue_id in self._existing_notice_ids() - wanted:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)

@@ -22,7 +22,7 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from .arr import ArrApp, ArrConnectionError
 from .const import CONF_DRY_RUN, DOMAIN
 from .coordinator import ArrConfigEntry
-from .data import HealRun
+from .data import HealRun, IndexerHealth
 from .helpers import arr_errors
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
@@ -102,12 +102,29 @@ def _indexer_of(
 
 
 async def _test_indexer(call: ServiceCall) -> ServiceResponse:
-    """Check one indexer now, by the product's rules: a copy of a configured
-    Prowlarr takes Prowlarr's verdict; Prowlarr's copies in the apps follow."""
+    """Check one indexer now (see ``async_test_indexer``)."""
     entry, indexer_id = _get_indexer(call)
+    result = await async_test_indexer(call.hass, entry, indexer_id)
+    return {
+        "instance": entry.title,
+        "indexer": result.indexer.name,
+        "state": entry.runtime_data.health.indexer_state(indexer_id).value,
+        "cause": result.cause.value if result.cause else None,
+        "message": result.message,
+    }
+
+
+async def async_test_indexer(
+    hass: HomeAssistant, entry: ArrConfigEntry, indexer_id: int
+) -> IndexerHealth:
+    """Check one indexer now, by the product's rules: a copy of a configured
+    Prowlarr takes Prowlarr's verdict; Prowlarr's copies in the apps follow.
+
+    The test_indexer action and the LLM API's tool; returns what it found.
+    """
     health = entry.runtime_data.health
     name = health.data.indexers[indexer_id].indexer.name
-    with arr_errors(call.hass, entry):
+    with arr_errors(hass, entry):
         try:
             await health.async_retest([indexer_id])
         except ArrConnectionError as err:
@@ -128,14 +145,7 @@ async def _test_indexer(call: ServiceCall) -> ServiceResponse:
         )
     if health.app is ArrApp.PROWLARR:
         entry.runtime_data.stack.request_copies_check(entry.entry_id, [indexer_id])
-    result = health.data.indexers[indexer_id]
-    return {
-        "instance": entry.title,
-        "indexer": result.indexer.name,
-        "state": health.indexer_state(indexer_id).value,
-        "cause": result.cause.value if result.cause else None,
-        "message": result.message,
-    }
+    return health.data.indexers[indexer_id]
 
 
 async def _heal_now(call: ServiceCall) -> ServiceResponse:
