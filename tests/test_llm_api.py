@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 import json
+from pathlib import Path
+import re
 from typing import Any
 from unittest.mock import patch
 
@@ -22,6 +24,7 @@ from arr_simulator import ArrSimulator
 from custom_components.ai_arr_control.const import DOMAIN, PUSH_DEBOUNCE
 from custom_components.ai_arr_control.llm_api import (
     API_PROMPT,
+    ERROR_CODES,
     LLM_API_ID,
     LLM_API_NAME,
 )
@@ -51,6 +54,29 @@ ALL_FLAGS_OFF = {
     "enableInteractiveSearch": False,
 }
 ALL_FLAGS_ON = dict.fromkeys(ALL_FLAGS_OFF, True)
+
+README = Path(__file__).parent.parent / "README.md"
+README_SECTION = "## Ask your stack (LLM API and MCP)"
+# An example in that section: the call shown, then the answer shown.
+README_CALL = re.compile(
+    r"calls\s+`(\w+)`\s+with\s+`(\{.*?\})`\s+and\s+reads[^:]*:\n\n```json\n(.*?)\n```",
+    re.DOTALL,
+)
+
+
+def readme_section() -> str:
+    """The README's section about the LLM API."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index(README_SECTION) :]
+    return section[: section.index("\n## ")]
+
+
+def readme_examples() -> list[tuple[str, dict[str, Any], Any]]:
+    """The tool calls the README shows, in order, with the answers it shows."""
+    return [
+        (tool, json.loads(args), json.loads(answer))
+        for tool, args, answer in README_CALL.findall(readme_section())
+    ]
 
 
 def _context(user: MockUser | None, language: str = "en") -> llm.LLMContext:
@@ -813,3 +839,43 @@ async def test_unexpected_errors_are_results(
     }
     assert "Unexpected error in the LLM tool list_indexers" in caplog.text
     assert "boom" not in json.dumps(failed)
+
+
+# -- the README --------------------------------------------------------------------
+
+
+def test_readme_describes_the_api() -> None:
+    """The README names every tool, every error code and the prompt as built."""
+    section = readme_section()
+    for tool in TOOLS:
+        assert f"`{tool}`" in section, tool
+    codes = {
+        *ERROR_CODES.values(),
+        "unknown_instance",
+        "ambiguous_indexer",
+        "instance_required",
+        "admin_required",
+        "action_failed",
+        "invalid_arguments",
+        "internal_error",
+    }
+    for code in codes:
+        assert f"`{code}`" in section, code
+    for line in API_PROMPT.splitlines():
+        assert f"> {line}" in section, line
+
+
+@pytest.mark.usefixtures("stack")
+async def test_readme_examples(hass: HomeAssistant, hass_admin_user: MockUser) -> None:
+    """The README's examples are what the tools answer (in UTC, as the demo's
+    Home Assistant runs); the story's is checked from the recorder."""
+    await hass.config.async_set_time_zone("UTC")
+    examples = [e for e in readme_examples() if e[0] != "indexer_story"]
+    assert [tool for tool, _, _ in examples] == [
+        "list_indexers",
+        "set_indexer_enabled",
+        "set_indexer_enabled",
+    ]
+    for tool, args, shown in examples:
+        answer = await _ok(hass, hass_admin_user, tool, **args)
+        assert answer == shown, json.dumps(answer, indent=2)

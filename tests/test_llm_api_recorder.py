@@ -5,6 +5,7 @@ and the tools themselves, then told over 7 and 30 days."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+import json
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -25,6 +26,7 @@ from homeassistant.helpers import llm
 from homeassistant.util import dt as dt_util
 
 from .common import setup_entries, state_of
+from .test_llm_api import readme_examples
 
 
 @pytest.fixture(autouse=True)
@@ -175,6 +177,12 @@ async def test_a_week_told_from_the_recorder(
     assert month["history"]["uptime_percent"] == 80.9
     assert month["history"]["outages"] == 2
     assert month["causes"] == week["causes"]
+
+    # The README tells this week (in UTC, as the demo's Home Assistant runs).
+    await hass.config.async_set_time_zone("UTC")
+    ((tool, args, shown),) = [e for e in readme_examples() if e[0] == "indexer_story"]
+    answer = await _tool(hass, hass_admin_user, tool, **args)
+    assert answer == shown, json.dumps(answer, indent=2)
 
 
 async def test_an_outage_still_going(
