@@ -819,6 +819,57 @@ async def test_set_indexer_enabled_where_full_sync_decides(
     assert "refused" not in source
 
 
+async def test_copies_of_a_prowlarr_not_added(
+    hass: HomeAssistant, arr_simulator: ArrSimulator, hass_admin_user: MockUser
+) -> None:
+    """Radarr without its Prowlarr in Home Assistant: its copies say the change
+    belongs in a Prowlarr not added here, and the switch is refused."""
+    radarr = arr_simulator.instance("radarr")
+    await setup_entries(hass, [radarr])
+    story = await _ok(hass, hass_admin_user, "indexer_story", indexer="TorrentLeech")
+    assert story["indexer"] == "TorrentLeech (Prowlarr)"
+    assert "synced_from" not in story
+    unknown = {"instance": "Prowlarr", "added_to_home_assistant": False}
+    assert story["change_in"] == unknown
+    preview = await _ok(
+        hass,
+        hass_admin_user,
+        "set_indexer_enabled",
+        indexer="TorrentLeech",
+        enabled=False,
+    )
+    assert preview["refused"]["error"] == "change_would_not_last"
+    assert preview["refused"]["change_in"] == unknown
+    assert "add that Prowlarr to AI Arr Control" in preview["refused"]["message"]
+
+
+async def test_a_refused_api_key(
+    hass: HomeAssistant,
+    stack: dict[str, MockConfigEntry],
+    arr_simulator: ArrSimulator,
+    hass_admin_user: MockUser,
+) -> None:
+    """The app refuses the key in the middle of a change: the model hears so,
+    and Home Assistant asks for the new key."""
+    arr_simulator.instance("radarr").set_fault("unauthorized")
+    refused = await _error(
+        hass,
+        hass_admin_user,
+        "set_indexer_enabled",
+        indexer="RetiredNZB",
+        enabled=True,
+        confirm=True,
+    )
+    assert refused == {
+        "error": "api_key_refused",
+        "message": "The Arr instance refused the API key",
+    }
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+    assert flows[0]["context"]["entry_id"] == stack["radarr"].entry_id
+
+
 # -- errors are results ------------------------------------------------------------
 
 

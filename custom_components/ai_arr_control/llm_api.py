@@ -43,7 +43,7 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 from homeassistant.util.json import JsonObjectType
 
-from .arr import ArrApp, ArrConnectionError, ArrError, Cause, SyncLevel
+from .arr import ArrApp, ArrConnectionError, Cause, SyncLevel
 from .board import build_board
 from .const import DOMAIN, ISSUE_AUTO_DISABLED, ISSUE_OUTAGE, LOGGER
 from .coordinator import ArrConfigEntry
@@ -501,10 +501,6 @@ class ArrTool(llm.Tool):
             if isinstance(err.__cause__, ArrConnectionError):
                 code = "instance_unreachable"
             return _error(code, str(err))
-        except ArrConnectionError as err:
-            return _error("instance_unreachable", str(err))
-        except ArrError as err:
-            return _error("action_failed", str(err))
         except Exception:  # noqa: BLE001 - a model gets an error, never a traceback
             LOGGER.exception("Unexpected error in the LLM tool %s", self.name)
             return _error(
