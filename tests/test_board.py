@@ -107,14 +107,14 @@ async def test_resource_added_once_and_kept_current(
     assert await async_setup_component(hass, "lovelace", {})
     mock_config_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     (item,) = _resources(hass)
     assert item["type"] == "module"
     assert item["url"].startswith(f"{CARD_URL}?v=")
     current = item["url"]
 
     await hass.config_entries.async_reload(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert [r["url"] for r in _resources(hass)] == [current]
 
     # As after an update of the integration: the item points at the old file.
@@ -123,14 +123,14 @@ async def test_resource_added_once_and_kept_current(
     await resources.async_update_item(item["id"], {"url": f"{CARD_URL}?v=old"})
     await resources.async_create_item({"res_type": "js", "url": CARD_URL})
     await hass.config_entries.async_reload(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert [(r["id"], r["url"], r["type"]) for r in _resources(hass)] == [
         (item["id"], current, "module")
     ]
 
     # Removing the last instance removes the card from the dashboards.
     await hass.config_entries.async_remove(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert _resources(hass) == []
 
 
@@ -139,7 +139,7 @@ async def test_resource_added_when_lovelace_comes_later(
 ) -> None:
     """Dashboards set up after the integration still get the card."""
     assert await async_setup_component(hass, "lovelace", {})
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert len(_resources(hass)) == 1
 
 
@@ -159,9 +159,9 @@ async def test_resource_in_yaml_mode(
     ):
         mock_config_entry.add_to_hass(hass)
         await hass.config_entries.async_setup(mock_config_entry.entry_id)
-        await hass.async_block_till_done()
+        await hass.async_block_till_done(wait_background_tasks=True)
         await hass.config_entries.async_reload(mock_config_entry.entry_id)
-        await hass.async_block_till_done()
+        await hass.async_block_till_done(wait_background_tasks=True)
     add.assert_called_once()
     assert add.call_args.args[1].startswith(f"{CARD_URL}?v=")
     remove.assert_not_called()

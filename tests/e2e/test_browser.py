@@ -181,6 +181,9 @@ async def test_the_board_shows_every_indexer_as_the_apps_have_it(
     page = await _log_in(browser, stack)
     await _open_board(page, stack)
     cells = await _cells(page)
+    # The card offers itself in the dashboard editor's card picker.
+    picker = await page.evaluate("window.customCards.map((card) => card.type)")
+    assert "ai-arr-indexer-board" in picker
 
     for name, entry_id in stack.entries.items():
         indexers = await stack.control(session, "GET", f"/instances/{name}/indexers")

@@ -883,6 +883,6 @@ if (!window.customCards.some((card) => card.type === CARD_TYPE)) {
     name: STRINGS.cardName,
     description: STRINGS.cardDescription,
     preview: true,
-    documentationURL: "https://github.com/ai-arr-control/ai-arr-control#indexer-board",
+    documentationURL: "https://github.com/ai-arr-control/ai-arr-control#the-indexer-board-card",
   });
 }
