@@ -180,7 +180,10 @@ async def _run(args: argparse.Namespace) -> int:
         print()
         print("=" * 72)
         print(f"AI Arr Control is running: open {url}")
-        print(f"  login: {DEMO_LOGIN.username} / {DEMO_LOGIN.password}")
+        if client.token is not None:
+            print(f"  login: {DEMO_LOGIN.username} / {DEMO_LOGIN.password}")
+        else:
+            print("  log in with your own login: the demo login no longer works here")
         if simulator is not None:
             print("Simulated Arr instances (Settings → Devices & services):")
             for name, (app, inst_url, key) in simulator.instances.items():
