@@ -1190,8 +1190,31 @@ class InstanceState:
             plan.upstream_failed = target_fault.fails
             if target_fault.fails:
                 plan.failure = Failure(NO_RESULTS_APPS)
+            elif not rss and not self._served_by(resource, target):
+                # A successful query with no results (so in Prowlarr's history
+                # as successful): the test fails, an RSS sync just finds nothing.
+                plan.failure = Failure(NO_RESULTS_APPS)
             elif not rss:
                 plan.failure = self._jackett_all(resource)
+
+    @staticmethod
+    def _served_by(resource: Resource, target: Resource) -> bool:
+        """Whether a copy asks Prowlarr for categories its indexer serves.
+
+        Prowlarr answers a query for categories the indexer does not have with
+        an empty feed. A copy without categories asks for everything.
+        """
+        values = field_values(resource)
+        wanted = {
+            int(c)
+            for key in ("categories", "animeCategories")
+            for c in values.get(key) or ()
+        }
+        if not wanted:
+            return True
+        capabilities = target.get("capabilities") or {}
+        supported = flatten_categories(capabilities.get("categories") or [])
+        return bool(wanted & supported)
 
     def finish_test(
         self, plan: LiveTestPlan, *, timed_out: bool = False

@@ -10,7 +10,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from custom_components.ai_arr_control.arr import HealthCheck, HistoryRecord, Indexer
+from custom_components.ai_arr_control.arr import (
+    Cause,
+    HealthCheck,
+    HistoryRecord,
+    Indexer,
+    TestVerdict as Verdict,
+)
 from custom_components.ai_arr_control.arr.const import PROWLARR_FLAGS
 from custom_components.ai_arr_control.evidence import (
     ALL_SOURCES,
@@ -19,6 +25,7 @@ from custom_components.ai_arr_control.evidence import (
     Traffic,
     blocked_in_health,
     budget,
+    failed_at_source,
     plan_check,
     prowlarr_view,
     summarise_traffic,
@@ -318,3 +325,53 @@ def test_names_in_the_apps_health() -> None:
         [HealthCheck("IndexerStatusCheck", "error", "All indexers are unavailable")]
     )
     assert "Anything" in everything
+
+
+NO_RESULTS = Verdict(
+    passed=False,
+    message="Query successful, but no results in the configured categories were "
+    "returned from your indexer.",
+    cause=Cause.CONFIG,
+    setting="Categories",
+)
+
+
+@pytest.mark.parametrize(
+    ("verdict", "before", "after", "expected"),
+    [
+        # The test's query failed at the site: the source's failure.
+        (NO_RESULTS, Traffic(last_failure=at(1)), Traffic(last_failure=at(5)), True),
+        (NO_RESULTS, None, Traffic(last_failure=at(5)), True),
+        (NO_RESULTS, Traffic(last_success=at(1)), Traffic(at(1), at(5)), True),
+        # The test's query succeeded (no results): its categories.
+        (NO_RESULTS, Traffic(last_failure=at(1)), Traffic(at(5), at(1)), False),
+        (NO_RESULTS, None, Traffic(last_success=at(5)), False),
+        # Prowlarr's history not read again, or nothing of this app in it.
+        (NO_RESULTS, Traffic(last_failure=at(1)), None, False),
+        (NO_RESULTS, None, None, False),
+        # Another setting, another cause, a pass: nothing to tell apart.
+        (
+            Verdict(passed=False, cause=Cause.CONFIG, setting="Seed Ratio"),
+            None,
+            Traffic(last_failure=at(5)),
+            False,
+        ),
+        (
+            Verdict(passed=False, cause=Cause.UPSTREAM),
+            None,
+            Traffic(last_failure=at(5)),
+            False,
+        ),
+        (Verdict(passed=True), None, Traffic(last_failure=at(5)), False),
+    ],
+)
+def test_no_results_through_prowlarr_told_apart(
+    verdict: Verdict,
+    before: Traffic | None,
+    after: Traffic | None,
+    expected: bool,
+) -> None:
+    """ "No results in the configured categories" is a failing site when the
+    app's query made by the test is recorded as failed in Prowlarr's history,
+    a setting when it succeeded."""
+    assert failed_at_source(verdict, before, after) is expected

@@ -330,6 +330,37 @@ def test_add_only_copy_is_decided_in_the_app() -> None:
     assert log == ["2:disable Copy", "4:enable Copy"]
 
 
+@pytest.mark.parametrize("route", [Route.SOURCE, Route.APP])
+def test_copy_failing_at_its_source_site_is_left_to_prowlarr(route: Route) -> None:
+    """A copy whose site failed the app's query through Prowlarr (Prowlarr's
+    own test passes): not disabled in the app, even with strikes, and no
+    app-local issue or setting to fix is reported."""
+    facts = [
+        IndexerFacts(
+            id=1,
+            name="Copy",
+            flags=ALL_ON,
+            consecutive_failures=4,
+            strikes=4,
+            passed=False,
+            cause=Cause.SITE_ERROR,
+            route=route,
+            source_failing=False,
+            at_source=True,
+        ),
+        *(
+            IndexerFacts(id=i, name=f"Other {i}", flags=ALL_ON, passed=True)
+            for i in (2, 3, 4)
+        ),
+    ]
+    plan = plan_heal(facts, {}, set(), HealSettings())
+    assert plan.decisions == ()
+    assert [(s.name, s.reason) for s in plan.skipped] == [
+        ("Copy", SkipReason.MANAGED_BY_PROWLARR)
+    ]
+    assert plan.notices == ()
+
+
 def test_no_flip_flop_when_failing_in_one_app_only() -> None:
     """The cycle the old heal made (disable at the source, re-enable when
     Prowlarr's own test passes, again and again) cannot happen: a Full Sync

@@ -17,6 +17,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from arr_simulator import ArrSimulator
+from custom_components.ai_arr_control.arr import Cause
 from custom_components.ai_arr_control.const import (
     DOMAIN,
     EVENT_INDEXER_DISABLED,
@@ -527,3 +528,121 @@ async def test_copy_of_an_auto_disabled_indexer_says_so(
         "auto_disabled"
     )
     assert state_of(hass, "binary_sensor.radarr_flakytracker_prowlarr_status") == "on"
+
+
+def copy_issues(issue_registry: ir.IssueRegistry, entry: MockConfigEntry) -> list[str]:
+    """The repairs issues about Sonarr's copy of EpisodeFeed (id 6)."""
+    return sorted(
+        issue_id
+        for (domain, issue_id) in issue_registry.issues
+        if domain == DOMAIN and issue_id.endswith(f"_{entry.entry_id}_6")
+    )
+
+
+async def blocked_episodefeed_copy_tested(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    entries: dict[str, MockConfigEntry],
+    freezer: FrozenDateTimeFactory,
+    *,
+    flaky_at_test: bool = True,
+) -> None:
+    """EpisodeFeed is flaky in Prowlarr (every 2nd use of the site fails):
+    Sonarr's second RSS sync fails and Sonarr blocks its copy; Prowlarr's own
+    test passes, so the copy is tested in Sonarr (meeting the flaky site, or
+    with ``flaky_at_test`` off a site that works by then), then checked again
+    while Sonarr still blocks it. Prowlarr checks first, then Sonarr, as after
+    news."""
+    prowlarr, sonarr = (
+        arr_simulator.instance("prowlarr"),
+        arr_simulator.instance("sonarr"),
+    )
+    # After set-up: the copies took Prowlarr's verdict.
+    await checks(hass, freezer, 1)
+    prowlarr.set_indexer_fault(2, kind="cloudflare", every=2)
+    prowlarr.state.fault_uses.pop(2, None)
+    freezer.tick(timedelta(seconds=5))
+    assert sonarr.rss_sync()[6] is None
+    freezer.tick(timedelta(seconds=5))
+    assert sonarr.rss_sync()[6] is not None
+    if not flaky_at_test:
+        prowlarr.clear_indexer_fault(2)
+    freezer.tick(timedelta(seconds=5))
+    sonarr.clear_requests()
+    await entries["prowlarr"].runtime_data.health.async_refresh()
+    assert entries["prowlarr"].runtime_data.health.data.indexers[2].passed is True
+    freezer.tick(timedelta(seconds=5))
+    for _ in range(2):
+        await entries["sonarr"].runtime_data.health.async_refresh()
+    await hass.async_block_till_done()
+    tests_of_copy = [
+        r
+        for r in sonarr.requests
+        if r.path.endswith("/indexer/test") and r.body["id"] == 6
+    ]
+    assert len(tests_of_copy) == 1
+
+
+async def test_flaky_site_through_prowlarr_is_not_a_setting_to_fix(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_stack: AddStack,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """The copy's test meets the flaky site: Sonarr says "no results in the
+    configured categories", but Prowlarr's history shows Sonarr's query failed
+    there. The site failed, not a setting: no config cause, no repairs issue
+    in Sonarr, and the copy is not touched."""
+    entries = await add_stack("prowlarr", "sonarr")
+    await blocked_episodefeed_copy_tested(hass, arr_simulator, entries, freezer)
+    health = entries["sonarr"].runtime_data.health.data.indexers[6]
+    assert (health.passed, health.cause, health.at_source) == (
+        False,
+        Cause.SITE_ERROR,
+        True,
+    )
+    assert health.consecutive_failures == 2
+    assert health.strikes == 0
+    assert (health.message or "").startswith(
+        "Prowlarr: the site failed this query (Query successful, but no results"
+    )
+    state = hass.states.get("binary_sensor.sonarr_episodefeed_prowlarr_status")
+    assert state is not None
+    assert (state.state, state.attributes["cause"]) == ("on", "site_error")
+    assert copy_issues(issue_registry, entries["sonarr"]) == []
+    # Heal runs leave the copy alone (and test nothing more in Sonarr).
+    sonarr = arr_simulator.instance("sonarr")
+    await checks(hass, freezer, 4)
+    assert writes(sonarr) == []
+    assert copy_issues(issue_registry, entries["sonarr"]) == []
+
+
+async def test_categories_prowlarr_does_not_serve_are_a_setting_to_fix(
+    hass: HomeAssistant,
+    arr_simulator: ArrSimulator,
+    add_stack: AddStack,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """The counter-case: the copy asks for categories EpisodeFeed does not
+    serve. Prowlarr records Sonarr's query as successful (no results): that is
+    a setting to fix, and a repairs issue says so."""
+    entries = await add_stack("prowlarr", "sonarr")
+    sonarr = arr_simulator.instance("sonarr")
+    for field in sonarr.indexers[6]["fields"]:
+        if field["name"] == "categories":
+            field["value"] = [5070]
+    await blocked_episodefeed_copy_tested(
+        hass, arr_simulator, entries, freezer, flaky_at_test=False
+    )
+    health = entries["sonarr"].runtime_data.health.data.indexers[6]
+    assert (health.passed, health.cause, health.setting, health.at_source) == (
+        False,
+        Cause.CONFIG,
+        "Categories",
+        False,
+    )
+    assert copy_issues(issue_registry, entries["sonarr"]) == [
+        f"config_{entries['sonarr'].entry_id}_6"
+    ]

@@ -70,6 +70,8 @@ from .evidence import (
     IndexerEvidence,
     ProwlarrView,
     blocked_in_health,
+    failed_at_source,
+    no_results,
     plan_check,
     prowlarr_view,
 )
@@ -79,7 +81,7 @@ if TYPE_CHECKING:
     from .control import IndexerControl
     from .heal_coordinator import ArrHealCoordinator
     from .push import ArrPush
-    from .stack import ArrStack
+    from .stack import ArrStack, SourceLink
 
 
 @dataclass(kw_only=True, slots=True)
@@ -272,6 +274,7 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
                 prowlarr = await self._prowlarr_view(indexers, now)
                 # What the app says of the copies it blocks, before testing.
                 before = await self._health_before_tests(indexers)
+                sources = await self._source_views(indexers)
                 plan = self._plan(
                     indexers,
                     previous,
@@ -279,11 +282,11 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
                     checks=before,
                     last_checked=last_checked,
                     now=now,
-                    sources=await self._source_views(indexers),
+                    sources=sources,
                 )
-                outcomes = await self._test(
-                    [i for i in indexers if plan.get(i.id) is Check.TEST]
-                )
+                tested = [i for i in indexers if plan.get(i.id) is Check.TEST]
+                outcomes = await self._test(tested)
+                at_source = await self._failed_at_source(tested, outcomes, sources)
                 # Read after the tests, which move the app's back-off and health.
                 checks = tuple(await self.client.health())
                 blocked, stats, applications = await self._prowlarr_extras()
@@ -319,6 +322,7 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
                     outcomes.get(indexer.id),
                     indexer,
                     previous.get(indexer.id),
+                    at_source=indexer.id in at_source,
                 ),
                 blocked=blocked.get(indexer.id),
                 stats=stats.get(indexer.id),
@@ -517,8 +521,14 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
         outcome: TestOutcome | None,
         indexer: Indexer,
         previous: IndexerHealth | None,
+        *,
+        at_source: bool = False,
     ) -> TestVerdict | None:
-        """The verdict of a check: its test's, or the evidence's."""
+        """The verdict of a check: its test's, or the evidence's.
+
+        ``at_source``: a copy's test failed at the site behind Prowlarr (see
+        ``_failed_at_source``).
+        """
         if check is Check.TRAFFIC:
             return TestVerdict(passed=True, tested=False)
         if check is Check.BLOCKED:
@@ -530,6 +540,7 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
                 cause=previous.cause,
                 setting=previous.setting,
                 tested=False,
+                at_source=previous.at_source,
             )
         if check in (Check.SOURCE, Check.LIMIT):
             source = self.stack.source_of(self.entry_id, indexer)
@@ -540,7 +551,54 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
                 if check is Check.LIMIT
                 else source.copy_verdict()
             )
-        return self._verdict(outcome, indexer)
+        verdict = self._verdict(outcome, indexer)
+        if at_source and verdict is not None:
+            source = self.stack.source_of(self.entry_id, indexer)
+            if source is not None:
+                return source.site_failure_verdict(verdict)
+        return verdict
+
+    async def _failed_at_source(
+        self,
+        tested: Iterable[Indexer],
+        outcomes: Mapping[int, TestOutcome],
+        sources: Mapping[str, ProwlarrView],
+    ) -> set[int]:
+        """The copies whose test just failed with "no results in the configured
+        categories" because the site behind Prowlarr failed, not a setting:
+        Prowlarr's history, read again, shows this app's query of the source
+        failed since the plan's read (``evidence.failed_at_source``).
+
+        Reading it costs one request to each such Prowlarr and no site query;
+        it only follows the test of a suspect copy, once per episode.
+        """
+        app = self.status.app.value
+        suspects: dict[int, tuple[SourceLink, TestVerdict]] = {}
+        for indexer in tested:
+            outcome = outcomes.get(indexer.id)
+            source = self.stack.source_of(self.entry_id, indexer)
+            verdict = self._verdict(outcome, indexer)
+            if source is not None and verdict is not None and no_results(verdict):
+                suspects[indexer.id] = (source, verdict)
+        found: set[int] = set()
+        after: dict[str, ProwlarrView | None] = {}
+        for indexer_id, (source, verdict) in suspects.items():
+            prowlarr_id = source.prowlarr_entry_id
+            if prowlarr_id not in after:
+                after[prowlarr_id] = await self.stack.async_prowlarr_view(prowlarr_id)
+            # Without both reads, what is new in the history is not known.
+            view, before = after[prowlarr_id], sources.get(prowlarr_id)
+            if (
+                view is not None
+                and before is not None
+                and failed_at_source(
+                    verdict,
+                    before.traffic.get(source.indexer_id, {}).get(app),
+                    view.traffic.get(source.indexer_id, {}).get(app),
+                )
+            ):
+                found.add(indexer_id)
+        return found
 
     async def _prowlarr_extras(
         self,
@@ -635,6 +693,7 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
                     gone.append(indexer_id)
             now = dt_util.utcnow()
             checks = self.data.checks
+            sources = await self._source_views(fresh)
             plan = self._plan(
                 fresh,
                 self.data.indexers,
@@ -642,13 +701,13 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
                 checks=checks,
                 last_checked=self.data.last_checked,
                 now=now,
-                sources=await self._source_views(fresh),
+                sources=sources,
                 include_disabled=True,
                 confirm=confirm,
             )
-            outcomes = await self._test(
-                [i for i in fresh if plan.get(i.id) is Check.TEST]
-            )
+            to_test = [i for i in fresh if plan.get(i.id) is Check.TEST]
+            outcomes = await self._test(to_test)
+            at_source = await self._failed_at_source(to_test, outcomes, sources)
         now = dt_util.utcnow()
         merged = dict(self.data.indexers)
         for indexer_id in gone:
@@ -667,6 +726,7 @@ class ArrHealthCoordinator(DataUpdateCoordinator[InstanceHealth]):
                         outcomes.get(tested.id),
                         tested,
                         merged.get(tested.id),
+                        at_source=tested.id in at_source,
                     ),
                     now=now,
                     keep_prowlarr=True,

@@ -38,6 +38,8 @@ class IndexerHealth:
     cause: Cause | None = None
     # The setting a ``config`` failure names, as the app labels it.
     setting: str | None = None
+    # A copy's failure that is its source site's, seen through Prowlarr.
+    at_source: bool = False
     warning: str | None = None
     # Milliseconds the Arr app took to answer the last test.
     response_time: float | None = None
@@ -181,6 +183,7 @@ def merge_indexer(
             message=None,
             cause=None,
             setting=None,
+            at_source=False,
             # Evidence without a test says nothing of the settings' warnings.
             warning=verdict.warning if verdict.tested else health.warning,
             response_time=response_time,
@@ -192,13 +195,17 @@ def merge_indexer(
             paused_until=None,
         )
     failures = health.consecutive_failures + 1
-    strikes = health.strikes + (1 if policy_of(verdict.cause).disables else 0)
+    # The source's failure is Prowlarr's to act on, not a strike of the copy's.
+    strikes = health.strikes + (
+        1 if policy_of(verdict.cause).disables and not verdict.at_source else 0
+    )
     return replace(
         health,
         passed=False,
         message=verdict.message,
         cause=verdict.cause,
         setting=verdict.setting,
+        at_source=verdict.at_source,
         warning=None,
         response_time=response_time,
         consecutive_failures=failures,

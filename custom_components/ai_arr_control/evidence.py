@@ -22,6 +22,12 @@ user's quota, so a test is the last resort. Pure logic over plain data:
   working indexer. It is tested again once a day, or when its settings change
   (the app's health is no evidence here: our own test makes it name the
   indexer, until its next successful query).
+
+A suspect copy's test can fail with "no results in the configured categories"
+for two reasons: its categories (a setting to fix), or the site behind
+Prowlarr failing (Prowlarr answers the app with an empty feed then). Prowlarr's
+history tells them apart: the app's query is recorded as failed in the second
+case only (``failed_at_source``).
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 import math
 
-from .arr import HealthCheck, HistoryRecord, Indexer
+from .arr import Cause, HealthCheck, HistoryRecord, Indexer, TestVerdict
 
 
 class Check(StrEnum):
@@ -317,6 +323,38 @@ def _plan_copy(
     if evidence.suspect_tested and not confirm:
         return Check.BLOCKED
     return Check.TEST
+
+
+def no_results(verdict: TestVerdict) -> bool:
+    """Whether a copy's test failed with "no results in the configured
+    categories": through Prowlarr, a site that fails reaches the app as an
+    empty feed, which the app reports just like categories the indexer does
+    not serve (``config``, Categories)."""
+    return (
+        not verdict.passed
+        and verdict.cause is Cause.CONFIG
+        and verdict.setting == "Categories"
+    )
+
+
+def failed_at_source(
+    verdict: TestVerdict, before: Traffic | None, after: Traffic | None
+) -> bool:
+    """Whether a copy's failed test is its source site's failure, not a setting.
+
+    For a ``no_results`` failure, the query the test made is in Prowlarr's
+    history: failed when the site failed, successful (without results) when
+    the categories are wrong. ``before`` and ``after``: this app's queries of
+    the source there, read before and after the test (both Prowlarr's times,
+    so no clock is compared with another).
+    """
+    if not no_results(verdict) or after is None or after.last_failure is None:
+        return False
+    return (
+        before is None
+        or before.last_failure is None
+        or after.last_failure > before.last_failure
+    )
 
 
 def tests_to_make(checks: Mapping[int, Check]) -> list[int]:

@@ -144,6 +144,10 @@ class IndexerFacts:
     source_failing: bool | None = None
     # Its verdict is Prowlarr's, not this app's own (a copy not tested here).
     borrowed: bool = False
+    # A copy whose failure is its source site's, seen through Prowlarr (the
+    # app's query failed there while Prowlarr's own test may pass): Prowlarr
+    # decides about the source; the copy is neither changed nor reported here.
+    at_source: bool = False
 
     @property
     def enabled(self) -> bool:
@@ -255,6 +259,8 @@ def plan_heal(
       disabled at all).
     - A Full Sync copy is never changed in the app: Prowlarr decides from its own
       test. If it fails here while Prowlarr's test passes, that is reported.
+    - A copy whose failure is its source site's, seen through Prowlarr, is
+      never changed in the app nor reported there: Prowlarr decides.
     - A synced copy whose Prowlarr is not configured is left alone (and reported).
     - An indexer this integration disabled is put back, with exactly the flags it
       had, as soon as it passes a test again.
@@ -374,10 +380,11 @@ def plan_notices(
             or indexer.consecutive_failures < settings.failures_to_disable
         ):
             continue
-        if indexer.source_failing is True:
-            # A copy of an indexer that fails in Prowlarr too: Prowlarr's own
-            # issues say why (through Prowlarr a broken site even looks like
-            # "no results in the configured categories").
+        if indexer.source_failing is True or indexer.at_source:
+            # A copy of an indexer that fails in Prowlarr too, or whose site
+            # failed the app's query there: Prowlarr's own issues say why
+            # (through Prowlarr a broken site even looks like "no results in
+            # the configured categories").
             continue
         kind = policy_of(indexer.cause).notice
         if indexer.route is Route.SOURCE and kind is not NoticeKind.CONFIG:
@@ -402,7 +409,9 @@ def _skip_reason(
 ) -> SkipReason | None:
     if indexer.id in holds:
         return SkipReason.USER_HOLD
-    if indexer.route is Route.SOURCE:
+    if indexer.route is Route.SOURCE or indexer.at_source:
+        # Under Add and Remove Only too: the site behind Prowlarr failed, and
+        # disabling the copy would not make it work.
         return SkipReason.MANAGED_BY_PROWLARR
     if not policy_of(indexer.cause).disables:
         return SkipReason.CAUSE

@@ -185,6 +185,7 @@ class ArrHealCoordinator(DataUpdateCoordinator[HealRun | None]):
                 or indexer_id in holds
                 or health.paused(now)
                 or not policy_of(health.cause).disables
+                or health.at_source
             ):
                 continue
             route, _ = self.stack.route_of(self.config_entry.entry_id, health.indexer)
@@ -229,7 +230,10 @@ class ArrHealCoordinator(DataUpdateCoordinator[HealRun | None]):
                     setting=health.setting,
                     route=route,
                     source_failing=source.source_failing(now) if source else None,
-                    borrowed=health.checked_by is Check.SOURCE,
+                    # A source's failure seen through Prowlarr is Prowlarr's
+                    # view, not this app's own.
+                    borrowed=health.checked_by is Check.SOURCE or health.at_source,
+                    at_source=health.at_source,
                 )
             )
         return facts

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -119,6 +119,20 @@ class SourceLink:
             cause=health.cause,
             setting=health.setting,
             tested=False,
+        )
+
+    def site_failure_verdict(self, verdict: TestVerdict) -> TestVerdict:
+        """A copy's test that failed at the site behind Prowlarr (see
+        ``evidence.failed_at_source``): the source's failure, not a setting."""
+        return replace(
+            verdict,
+            message=(
+                f"{self.prowlarr_title}: the site failed this query "
+                f"({verdict.message or 'no results'})"
+            ),
+            cause=Cause.SITE_ERROR,
+            setting=None,
+            at_source=True,
         )
 
     def limit_verdict(self) -> TestVerdict:

@@ -68,6 +68,10 @@ class TestVerdict:
     # False: a verdict from other evidence (real traffic, Prowlarr's verdict on
     # a copy's source); no test was made.
     tested: bool = True
+    # A synced copy's failure that is its source site's, seen through Prowlarr
+    # (Prowlarr's history shows the app's query failed at the site): not the
+    # copy's own, so the app neither reports it nor disables the copy.
+    at_source: bool = False
 
 
 # Properties of the shared resource rules and the settings validators: a failure
