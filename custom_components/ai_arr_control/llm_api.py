@@ -102,6 +102,14 @@ _CHANGE = llm.ToolAnnotations(
     read_only=False, destructive=True, idempotent=False, open_world=True
 )
 
+# The parameter of the tools that change something: without it, a preview.
+_CONFIRM_PARAM: Final[dict[probatio.Marker, Any]] = {
+    probatio.Optional(
+        "confirm",
+        default=False,
+        description="True to carry it out, after the user saw the preview.",
+    ): cv.boolean,
+}
 _INDEXER_PARAMS: Final[dict[probatio.Marker, Any]] = {
     probatio.Required(
         "indexer",
@@ -690,11 +698,7 @@ class HealNowTool(ArrTool):
                 "instance",
                 description="The instance; may be left out when there is only one.",
             ): cv.string,
-            probatio.Optional(
-                "confirm",
-                default=False,
-                description="True to carry it out, after the user saw the preview.",
-            ): cv.boolean,
+            **_CONFIRM_PARAM,
         }
     )
     annotations = _CHANGE
@@ -743,11 +747,7 @@ class SetIndexerEnabledTool(ArrTool):
             probatio.Required(
                 "enabled", description="True to turn it on, false to turn it off."
             ): cv.boolean,
-            probatio.Optional(
-                "confirm",
-                default=False,
-                description="True to carry it out, after the user saw the preview.",
-            ): cv.boolean,
+            **_CONFIRM_PARAM,
         }
     )
     annotations = _CHANGE
